@@ -1,0 +1,507 @@
+"""The migration spec (version 1): pydantic models, cross-reference checks, and the loader.
+
+The format is the one of ``examples/maia-pilot.yaml``. Field checks live in ``Field(...)``;
+cross-field and cross-reference checks in ``model_validator``s, which raise :class:`SpecPathError`
+so that :func:`load_spec` can name the exact field path of the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import networkx as nx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from planner.catalog import (
+    PROVIDERS,
+    Accelerator,
+    AcceleratorOverride,
+    CatalogEntryError,
+    Provider,
+    resolve_catalog,
+)
+from planner.errors import InputError, did_you_mean
+
+Isolation = Literal["hardware", "shared"]
+Sensitivity = Literal["low", "medium", "high"]
+Dtype = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+TopologyKind = Literal["mesh", "torus2d", "torus3d", "fat-tree"]
+
+SENSITIVITY_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+DTYPE_BYTES: dict[str, float] = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "int4": 0.5}
+
+
+class SpecPathError(ValueError):
+    """A cross-field problem at ``path`` (relative to the model that raises it)."""
+
+    def __init__(self, path: str, message: str, fix: str = "") -> None:
+        self.path = path
+        self.fix = fix
+        super().__init__(message)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tenant(_Model):
+    name: str = Field(min_length=1)
+    isolation: Isolation
+
+
+class Topology(_Model):
+    """A cluster's network: ``racks`` racks of ``nodes_per_rack`` nodes (chips per node from the catalog)."""
+
+    kind: TopologyKind
+    nodes_per_rack: int = Field(ge=1)
+    racks: int = Field(ge=1)
+
+    @property
+    def nodes(self) -> int:
+        return self.nodes_per_rack * self.racks
+
+
+class Cluster(_Model):
+    name: str = Field(min_length=1)
+    provider: Provider
+    region: str = Field(min_length=1)
+    accelerator: str = Field(min_length=1)
+    tenant: str = Field(min_length=1)
+    topology: Topology
+    capacity_by_phase: tuple[int, ...] | None = Field(
+        default=None, description="Chips usable when each phase starts; the full size after the list ends."
+    )
+
+    @field_validator("capacity_by_phase")
+    @classmethod
+    def _non_negative(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        for index, chips in enumerate(value or ()):
+            if chips < 0:
+                raise SpecPathError(f"[{index}]", f"must be 0 or more chips (got {chips})")
+        return value
+
+
+class Contract(_Model):
+    name: str = Field(min_length=1)
+    tenant: str = Field(min_length=1)
+    provider: Provider
+    min_share: float | None = Field(default=None, ge=0, le=1)
+    min_chips: int | None = Field(default=None, ge=0)
+    max_chips: int | None = Field(default=None, ge=0)
+    regions: tuple[str, ...] | None = Field(default=None, min_length=1)
+    exclusive_workloads: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _chip_bounds_ordered(self) -> Contract:
+        if self.min_chips is not None and self.max_chips is not None and self.min_chips > self.max_chips:
+            raise SpecPathError(
+                "min_chips",
+                f"min_chips {self.min_chips} exceeds max_chips {self.max_chips}",
+                "lower min_chips or raise max_chips",
+            )
+        return self
+
+
+class Model(_Model):
+    """A transformer's shape: what sizes its weights and its KV cache."""
+
+    params_b: float = Field(gt=0, description="Parameters, in billions.")
+    dtype: Dtype
+    layers: int = Field(ge=1)
+    kv_heads: int = Field(ge=1)
+    head_dim: int = Field(ge=1)
+
+    @property
+    def dtype_bytes(self) -> float:
+        return DTYPE_BYTES[self.dtype]
+
+
+class Serving(_Model):
+    tokens_per_s: float = Field(gt=0, description="Peak output tokens per second, all sequences together.")
+    p99_ms_per_token: float = Field(gt=0, description="Bound on one decode step.")
+    context_tokens: int = Field(ge=1, description="Average live context of a sequence (sizes the KV cache).")
+
+
+class Workload(_Model):
+    name: str = Field(min_length=1)
+    tenant: str = Field(min_length=1)
+    model: Model
+    serving: Serving
+    sensitivity: Sensitivity
+    current: str = Field(min_length=1)
+    target: tuple[str, ...] = Field(
+        default=(), description="Providers and/or cluster names it may move to; empty: it stays."
+    )
+    depends_on: tuple[str, ...] = ()
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        # `target: azure` and `target: [azure, gcp]` are both valid spellings.
+        return (value,) if isinstance(value, str) else value
+
+
+class Migration(_Model):
+    max_phases: int = Field(ge=1)
+    traffic_steps: tuple[int, ...] = Field(min_length=1)
+    first_phase_max_sensitivity: Sensitivity = "high"
+
+    @field_validator("traffic_steps")
+    @classmethod
+    def _steps_rise_to_100(cls, steps: tuple[int, ...]) -> tuple[int, ...]:
+        for index, percent in enumerate(steps):
+            if not 1 <= percent <= 100:
+                raise SpecPathError(f"[{index}]", f"must be a percent from 1 to 100 (got {percent})")
+            if index and percent <= steps[index - 1]:
+                raise SpecPathError(
+                    f"[{index}]", f"must rise step by step (got {steps[index - 1]} then {percent})"
+                )
+        if steps[-1] != 100:
+            raise SpecPathError(f"[{len(steps) - 1}]", f"the last step must be 100 (got {steps[-1]})")
+        return steps
+
+
+def _first_duplicate(names: Sequence[str]) -> tuple[int, int] | None:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            return seen[name], index
+        seen[name] = index
+    return None
+
+
+class MigrationSpec(_Model):
+    """A whole migration spec, with every reference checked."""
+
+    version: Literal[1]
+    name: str = Field(min_length=1)
+    tenants: tuple[Tenant, ...] = Field(min_length=1)
+    catalog: Mapping[str, AcceleratorOverride] = Field(default_factory=dict)
+    clusters: tuple[Cluster, ...] = Field(min_length=1)
+    contracts: tuple[Contract, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    migration: Migration
+
+    # --- lookups -------------------------------------------------------------------------------
+    @cached_property
+    def accelerators(self) -> dict[str, Accelerator]:
+        """The catalog this spec plans with: built-in figures, then the spec's overrides."""
+        return resolve_catalog(self.catalog)
+
+    @cached_property
+    def tenant_by_name(self) -> dict[str, Tenant]:
+        return {tenant.name: tenant for tenant in self.tenants}
+
+    @cached_property
+    def cluster_by_name(self) -> dict[str, Cluster]:
+        return {cluster.name: cluster for cluster in self.clusters}
+
+    @cached_property
+    def workload_by_name(self) -> dict[str, Workload]:
+        return {workload.name: workload for workload in self.workloads}
+
+    def accelerator_of(self, cluster: Cluster) -> Accelerator:
+        return self.accelerators[cluster.accelerator]
+
+    def cluster_chips(self, cluster: Cluster) -> int:
+        """A cluster's full size in chips: nodes × the accelerator's chips per node."""
+        return cluster.topology.nodes * self.accelerator_of(cluster).chips_per_node
+
+    def capacity_in_phase(self, cluster: Cluster, phase: int) -> int:
+        """Chips a cluster may hold in ``phase`` (1-based): its ramp entry, or its full size after it."""
+        ramp = cluster.capacity_by_phase
+        if ramp is not None and 1 <= phase <= len(ramp):
+            return ramp[phase - 1]
+        return self.cluster_chips(cluster)
+
+    # --- cross-reference checks ------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _references_resolve(self) -> MigrationSpec:
+        for section, items in (
+            ("tenants", self.tenants),
+            ("clusters", self.clusters),
+            ("contracts", self.contracts),
+            ("workloads", self.workloads),
+        ):
+            duplicate = _first_duplicate([item.name for item in items])
+            if duplicate is not None:
+                first, again = duplicate
+                raise SpecPathError(
+                    f"{section}[{again}].name",
+                    f"duplicate name '{items[again].name}' (also {section}[{first}].name)",
+                    "give every entry of a section its own name",
+                )
+        for problem in self._reference_problems():
+            raise problem
+        self._check_dependencies_acyclic()
+        return self
+
+    def _unknown(self, path: str, kind: str, name: str, known: Sequence[str]) -> SpecPathError:
+        return SpecPathError(
+            path,
+            f"unknown {kind} '{name}'{did_you_mean(name, known)}",
+            f"use one of the {kind}s the spec defines: {', '.join(sorted(known))}",
+        )
+
+    def _reference_problems(self) -> Iterator[SpecPathError]:
+        tenants = self.tenant_by_name
+        clusters = self.cluster_by_name
+        workloads = self.workload_by_name
+        try:
+            accelerators = self.accelerators
+        except CatalogEntryError as error:
+            yield SpecPathError(
+                f"catalog.{error.accelerator}.{error.field}", str(error), "complete or correct the entry"
+            )
+            return
+        for i, cluster in enumerate(self.clusters):
+            at = f"clusters[{i}]"
+            if cluster.tenant not in tenants:
+                yield self._unknown(f"{at}.tenant", "tenant", cluster.tenant, list(tenants))
+            if cluster.accelerator not in accelerators:
+                yield SpecPathError(
+                    f"{at}.accelerator",
+                    f"unknown accelerator '{cluster.accelerator}'{did_you_mean(cluster.accelerator, accelerators)}",
+                    f"use a catalog accelerator ({', '.join(accelerators)}) or add one under catalog:",
+                )
+                continue
+            accelerator = accelerators[cluster.accelerator]
+            if accelerator.provider != cluster.provider:
+                yield SpecPathError(
+                    f"{at}.provider",
+                    f"'{cluster.accelerator}' is sold by {accelerator.provider}, not {cluster.provider}",
+                    f"set provider: {accelerator.provider}, or pick a {cluster.provider} accelerator",
+                )
+            size = self.cluster_chips(cluster)
+            for k, chips in enumerate(cluster.capacity_by_phase or ()):
+                if chips > size:
+                    yield SpecPathError(
+                        f"{at}.capacity_by_phase[{k}]",
+                        f"{chips} chips exceeds the cluster's size of {size} chips "
+                        f"({cluster.topology.racks} racks × {cluster.topology.nodes_per_rack} nodes × "
+                        f"{accelerator.chips_per_node} chips)",
+                        f"lower it to at most {size}, or enlarge the topology",
+                    )
+        for i, contract in enumerate(self.contracts):
+            at = f"contracts[{i}]"
+            if contract.tenant not in tenants:
+                yield self._unknown(f"{at}.tenant", "tenant", contract.tenant, list(tenants))
+            for j, name in enumerate(contract.exclusive_workloads):
+                if name not in workloads:
+                    yield self._unknown(f"{at}.exclusive_workloads[{j}]", "workload", name, list(workloads))
+                elif workloads[name].tenant != contract.tenant:
+                    yield SpecPathError(
+                        f"{at}.exclusive_workloads[{j}]",
+                        f"workload '{name}' belongs to tenant '{workloads[name].tenant}', "
+                        f"not to the contract's tenant '{contract.tenant}'",
+                        "list only the contract tenant's workloads",
+                    )
+        for i, workload in enumerate(self.workloads):
+            at = f"workloads[{i}]"
+            if workload.tenant not in tenants:
+                yield self._unknown(f"{at}.tenant", "tenant", workload.tenant, list(tenants))
+            current = clusters.get(workload.current)
+            if current is None:
+                yield self._unknown(f"{at}.current", "cluster", workload.current, list(clusters))
+            elif current.tenant != workload.tenant:
+                yield SpecPathError(
+                    f"{at}.current",
+                    f"cluster '{current.name}' belongs to tenant '{current.tenant}', "
+                    f"not to the workload's tenant '{workload.tenant}'",
+                    "a workload runs only on a cluster of its own tenant",
+                )
+            for j, target in enumerate(workload.target):
+                if target in PROVIDERS:
+                    continue
+                if target not in clusters:
+                    yield SpecPathError(
+                        f"{at}.target[{j}]",
+                        f"'{target}' is neither a provider nor a cluster"
+                        f"{did_you_mean(target, [*PROVIDERS, *clusters])}",
+                        f"name a provider ({', '.join(PROVIDERS)}) or a cluster of the spec",
+                    )
+                elif clusters[target].tenant != workload.tenant:
+                    yield SpecPathError(
+                        f"{at}.target[{j}]",
+                        f"cluster '{target}' belongs to tenant '{clusters[target].tenant}', "
+                        f"not to the workload's tenant '{workload.tenant}'",
+                        "target only clusters of the workload's own tenant",
+                    )
+            for j, dependency in enumerate(workload.depends_on):
+                if dependency == workload.name:
+                    yield SpecPathError(
+                        f"{at}.depends_on[{j}]", "a workload cannot depend on itself", "remove the entry"
+                    )
+                elif dependency not in workloads:
+                    yield self._unknown(f"{at}.depends_on[{j}]", "workload", dependency, list(workloads))
+
+    def _check_dependencies_acyclic(self) -> None:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.workload_by_name)
+        graph.add_edges_from((dep, w.name) for w in self.workloads for dep in w.depends_on)
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            return
+        names = [edge[0] for edge in cycle]
+        index = next(i for i, w in enumerate(self.workloads) if w.name == cycle[-1][1])
+        raise SpecPathError(
+            f"workloads[{index}].depends_on",
+            "dependency cycle: " + " → ".join([*names, names[0]]) + " (each must move before the next)",
+            "break the cycle by removing one depends_on entry",
+        )
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate mapping keys instead of keeping the last one."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def format_loc(loc: Sequence[int | str]) -> str:
+    """``('workloads', 3, 'serving', 'tokens_per_s')`` -> ``workloads[3].serving.tokens_per_s``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _describe(error: ErrorDetails) -> tuple[str, str, str]:
+    """(path, problem, fix) of one pydantic error."""
+    loc = [part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, SpecPathError):
+        path = format_loc(loc)
+        if cause.path:
+            path = f"{path}{cause.path}" if cause.path.startswith("[") or not path else f"{path}.{cause.path}"
+        return path, str(cause), cause.fix
+    path = format_loc(loc)
+    kind = error["type"]
+    if kind == "missing":
+        return path, "is required but missing", f"add '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        field = str(loc[-1])
+        return path, f"unknown field '{field}'", "remove it, or correct its spelling (see examples/maia-pilot.yaml)"
+    got = error.get("input")
+    shown = json.dumps(got) if isinstance(got, (str, int, float, bool)) or got is None else type(got).__name__
+    problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {shown})"
+    return path, problem, f"set {path} to a value that satisfies this"
+
+
+def _extra_field_hint(spec_error: ErrorDetails) -> str:
+    """For an unknown field, the closest allowed field name of the same model, if any."""
+    loc = spec_error["loc"]
+    model: type[BaseModel] | None = MigrationSpec
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        model = _model_in(annotation)
+    if model is None:
+        return ""
+    return did_you_mean(str(loc[-1]), model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_spec(data: Any, file: str) -> MigrationSpec:
+    """Validate already-parsed spec data.
+
+    Raises
+    ------
+    InputError
+        With the file, the field path of the first problem, what is wrong and the fix.
+    """
+    if not isinstance(data, dict):
+        raise InputError(
+            file, "", f"the spec must be a mapping at the top level (got {type(data).__name__})",
+            "start from examples/maia-pilot.yaml",
+        )
+    try:
+        return MigrationSpec.model_validate(data)
+    except ValidationError as error:
+        details = error.errors()
+        path, problem, fix = _describe(details[0])
+        if details[0]["type"] == "extra_forbidden":
+            problem += _extra_field_hint(details[0])
+        if len(details) > 1:
+            problem += f" ({len(details) - 1} more problem{'s' if len(details) > 2 else ''} after this one)"
+        raise InputError(file, path, problem, fix) from None
+
+
+def load_spec(path: str | Path) -> MigrationSpec:
+    """Read a spec from a YAML or JSON file (JSON when the name ends in ``.json``).
+
+    Parameters
+    ----------
+    path
+        The spec file.
+
+    Returns
+    -------
+    MigrationSpec
+        The validated spec.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, does not parse, or does not validate.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(file, "", f"cannot be read ({error.strerror})", "check the path") from None
+    except UnicodeDecodeError:
+        raise InputError(file, "", "is not UTF-8 text", "save the spec as UTF-8 YAML or JSON") from None
+    if file.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                file, f"line {error.lineno}, column {error.colno}", f"is not valid JSON: {error.msg}",
+                "correct the JSON syntax there",
+            ) from None
+    else:
+        try:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error)
+            raise InputError(file, where, f"is not valid YAML: {problem}", "correct the YAML syntax there") from None
+    return parse_spec(data, file)
