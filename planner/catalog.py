@@ -53,6 +53,10 @@ class Accelerator(BaseModel):
     price_per_chip_hour_usd: float = Field(ge=0)
     provenance: Mapping[str, Provenance]
 
+    def __hash__(self) -> int:
+        # Hash the figures only (provenance is a dict); equal accelerators still hash equal.
+        return hash(tuple(value for key, value in self.__dict__.items() if key != "provenance"))
+
     @property
     def serving_power_w(self) -> float:
         """Power drawn per chip while serving: the provisioned figure where known, else the TDP."""

@@ -1,0 +1,70 @@
+"""Where a workload may run: the eligibility rules of the migration, each with its reason.
+
+A workload may move only to a cluster of its own tenant whose provider or name is in its
+``target``, in a region its tenant's contracts allow for that provider; a workload named in a
+contract's ``exclusive_workloads`` stays on that contract's provider; no ``target``: it stays.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from planner.spec import Cluster, MigrationSpec, Workload
+
+
+class ClusterVerdict(BaseModel):
+    """Whether ``workload`` may move to ``cluster``, and if not, the rule that says no."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cluster: str
+    eligible: bool
+    reason: str
+
+
+def judge_cluster(spec: MigrationSpec, workload: Workload, cluster: Cluster) -> ClusterVerdict:
+    """Apply every eligibility rule to one (workload, destination cluster) pair.
+
+    Complexity: O(contracts).
+    """
+
+    def no(reason: str) -> ClusterVerdict:
+        return ClusterVerdict(cluster=cluster.name, eligible=False, reason=reason)
+
+    if cluster.name == workload.current:
+        return no(f"{workload.name} already runs on {cluster.name}")
+    if not workload.target:
+        return no(f"{workload.name} has no target: it stays on {workload.current}")
+    if cluster.tenant != workload.tenant:
+        return no(f"{cluster.name} belongs to tenant {cluster.tenant}, not {workload.tenant}")
+    if cluster.provider not in workload.target and cluster.name not in workload.target:
+        return no(f"{cluster.name} ({cluster.provider}) is not in {workload.name}'s target {list(workload.target)}")
+    for contract in spec.contracts:
+        if contract.tenant != workload.tenant:
+            continue
+        if workload.name in contract.exclusive_workloads and cluster.provider != contract.provider:
+            return no(
+                f"contract {contract.name} keeps {workload.name} on {contract.provider} hardware "
+                f"(exclusive_workloads), and {cluster.name} is on {cluster.provider}"
+            )
+        if contract.regions is not None and contract.provider == cluster.provider and (
+            cluster.region not in contract.regions
+        ):
+            return no(
+                f"contract {contract.name} allows {contract.provider} only in {list(contract.regions)}, "
+                f"and {cluster.name} is in {cluster.region}"
+            )
+    return ClusterVerdict(cluster=cluster.name, eligible=True, reason="eligible")
+
+
+def destinations(spec: MigrationSpec, workload: Workload) -> list[Cluster]:
+    """The clusters ``workload`` may move to, in spec order.
+
+    Complexity: O(clusters · contracts).
+    """
+    return [cluster for cluster in spec.clusters if judge_cluster(spec, workload, cluster).eligible]
+
+
+def verdicts(spec: MigrationSpec, workload: Workload) -> list[ClusterVerdict]:
+    """Every other cluster of the spec, judged for ``workload``, in spec order."""
+    return [judge_cluster(spec, workload, cluster) for cluster in spec.clusters if cluster.name != workload.current]
