@@ -25,6 +25,18 @@ class ResourceRecord:
     ``urn`` has the engine's form (see ../shared/reference/pulumi-engine.md); ``parent``,
     ``dependencies`` and ``property_dependencies`` are URNs; ``provider`` is a provider
     reference ``<provider urn>::<provider id>`` or None for components.
+
+    The fields after ``protect`` carry the rest of the registration (resource options as the
+    analyzer protocol's ``AnalyzerResourceOptions`` and the state file name them) and default to
+    "not set", so a record can be built from the first fields alone:
+
+    - ``id``: the provider-assigned id; ``UNKNOWN`` for a resource a preview would create, None for
+      components.
+    - ``external``: read with ``.get``/``ReadResource`` rather than managed by this stack.
+    - ``ignore_changes``, ``replace_on_changes``: property paths as the program gave them.
+    - ``delete_before_replace``: None when the program left it unset.
+    - ``custom_timeouts``: ``create``/``update``/``delete`` durations such as ``"20m"``.
+    - ``source_position``: ``path:line`` relative to the project, where the program declared it.
     """
 
     urn: str
@@ -38,3 +50,13 @@ class ResourceRecord:
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     provider: str | None = None
     protect: bool = False
+    id: str | None = None
+    external: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
+    delete_before_replace: bool | None = None
+    retain_on_delete: bool = False
+    additional_secret_outputs: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    custom_timeouts: Mapping[str, str] = field(default_factory=dict)
+    source_position: str | None = None
