@@ -3,6 +3,10 @@
 A workload may move only to a cluster of its own tenant whose provider or name is in its
 ``target``, in a region its tenant's contracts allow for that provider; a workload named in a
 contract's ``exclusive_workloads`` stays on that contract's provider; no ``target``: it stays.
+
+``target`` is read in order of preference: a workload whose current cluster already matches an
+entry moves only to a cluster matching an earlier one (``target: [azure, gcp]`` on GCP may move
+to Azure; ``target: aws`` on AWS stays).
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ class ClusterVerdict(BaseModel):
     reason: str
 
 
+def target_rank(workload: Workload, cluster: Cluster) -> int | None:
+    """Index of the first ``target`` entry ``cluster`` matches (by provider or name), or None."""
+    for rank, entry in enumerate(workload.target):
+        if entry in (cluster.provider, cluster.name):
+            return rank
+    return None
+
+
 def judge_cluster(spec: MigrationSpec, workload: Workload, cluster: Cluster) -> ClusterVerdict:
     """Apply every eligibility rule to one (workload, destination cluster) pair.
 
@@ -37,8 +49,15 @@ def judge_cluster(spec: MigrationSpec, workload: Workload, cluster: Cluster) -> 
         return no(f"{workload.name} has no target: it stays on {workload.current}")
     if cluster.tenant != workload.tenant:
         return no(f"{cluster.name} belongs to tenant {cluster.tenant}, not {workload.tenant}")
-    if cluster.provider not in workload.target and cluster.name not in workload.target:
+    rank = target_rank(workload, cluster)
+    if rank is None:
         return no(f"{cluster.name} ({cluster.provider}) is not in {workload.name}'s target {list(workload.target)}")
+    current_rank = target_rank(workload, spec.cluster_by_name[workload.current])
+    if current_rank is not None and rank >= current_rank:
+        return no(
+            f"{workload.name} already runs on a target it prefers at least as much: {workload.current} matches "
+            f"'{workload.target[current_rank]}'"
+        )
     for contract in spec.contracts:
         if contract.tenant != workload.tenant:
             continue

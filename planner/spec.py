@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import networkx as nx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from planner.catalog import (
@@ -187,6 +187,12 @@ class MigrationSpec(_Model):
     contracts: tuple[Contract, ...] = ()
     workloads: tuple[Workload, ...] = ()
     migration: Migration
+    _source_file: str = PrivateAttr(default="<spec>")
+
+    @property
+    def source_file(self) -> str:
+        """The file this spec was loaded from, for error messages."""
+        return self._source_file
 
     # --- lookups -------------------------------------------------------------------------------
     @cached_property
@@ -452,7 +458,7 @@ def parse_spec(data: Any, file: str) -> MigrationSpec:
             "start from examples/maia-pilot.yaml",
         )
     try:
-        return MigrationSpec.model_validate(data)
+        spec = MigrationSpec.model_validate(data)
     except ValidationError as error:
         details = error.errors()
         path, problem, fix = _describe(details[0])
@@ -461,6 +467,8 @@ def parse_spec(data: Any, file: str) -> MigrationSpec:
         if len(details) > 1:
             problem += f" ({len(details) - 1} more problem{'s' if len(details) > 2 else ''} after this one)"
         raise InputError(file, path, problem, fix) from None
+    spec._source_file = file
+    return spec
 
 
 def load_spec(path: str | Path) -> MigrationSpec:
