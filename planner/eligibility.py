@@ -11,9 +11,13 @@ to Azure; ``target: aws`` on AWS stays).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 from planner.spec import Cluster, MigrationSpec, Workload
+
+Rule = Literal["eligible", "current", "no-target", "tenant", "exclusive", "region", "target", "preferred"]
 
 
 class ClusterVerdict(BaseModel):
@@ -23,6 +27,7 @@ class ClusterVerdict(BaseModel):
 
     cluster: str
     eligible: bool
+    rule: Rule
     reason: str
 
 
@@ -40,40 +45,45 @@ def judge_cluster(spec: MigrationSpec, workload: Workload, cluster: Cluster) -> 
     Complexity: O(contracts).
     """
 
-    def no(reason: str) -> ClusterVerdict:
-        return ClusterVerdict(cluster=cluster.name, eligible=False, reason=reason)
+    def no(rule: Rule, reason: str) -> ClusterVerdict:
+        return ClusterVerdict(cluster=cluster.name, eligible=False, rule=rule, reason=reason)
 
     if cluster.name == workload.current:
-        return no(f"{workload.name} already runs on {cluster.name}")
+        return no("current", f"{workload.name} already runs on {cluster.name}")
     if not workload.target:
-        return no(f"{workload.name} has no target: it stays on {workload.current}")
+        return no("no-target", f"{workload.name} has no target: it stays on {workload.current}")
     if cluster.tenant != workload.tenant:
-        return no(f"{cluster.name} belongs to tenant {cluster.tenant}, not {workload.tenant}")
-    rank = target_rank(workload, cluster)
-    if rank is None:
-        return no(f"{cluster.name} ({cluster.provider}) is not in {workload.name}'s target {list(workload.target)}")
-    current_rank = target_rank(workload, spec.cluster_by_name[workload.current])
-    if current_rank is not None and rank >= current_rank:
-        return no(
-            f"{workload.name} already runs on a target it prefers at least as much: {workload.current} matches "
-            f"'{workload.target[current_rank]}'"
-        )
+        return no("tenant", f"{cluster.name} belongs to tenant {cluster.tenant}, not {workload.tenant}")
     for contract in spec.contracts:
         if contract.tenant != workload.tenant:
             continue
         if workload.name in contract.exclusive_workloads and cluster.provider != contract.provider:
             return no(
+                "exclusive",
                 f"contract {contract.name} keeps {workload.name} on {contract.provider} hardware "
-                f"(exclusive_workloads), and {cluster.name} is on {cluster.provider}"
+                f"(exclusive_workloads), and {cluster.name} is on {cluster.provider}",
             )
         if contract.regions is not None and contract.provider == cluster.provider and (
             cluster.region not in contract.regions
         ):
             return no(
+                "region",
                 f"contract {contract.name} allows {contract.provider} only in {list(contract.regions)}, "
-                f"and {cluster.name} is in {cluster.region}"
+                f"and {cluster.name} is in {cluster.region}",
             )
-    return ClusterVerdict(cluster=cluster.name, eligible=True, reason="eligible")
+    rank = target_rank(workload, cluster)
+    if rank is None:
+        return no(
+            "target", f"{cluster.name} ({cluster.provider}) is not in {workload.name}'s target {list(workload.target)}"
+        )
+    current_rank = target_rank(workload, spec.cluster_by_name[workload.current])
+    if current_rank is not None and rank >= current_rank:
+        return no(
+            "preferred",
+            f"{workload.name} already runs on a target it prefers at least as much: {workload.current} matches "
+            f"'{workload.target[current_rank]}'",
+        )
+    return ClusterVerdict(cluster=cluster.name, eligible=True, rule="eligible", reason="eligible")
 
 
 def destinations(spec: MigrationSpec, workload: Workload) -> list[Cluster]:

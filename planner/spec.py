@@ -151,6 +151,9 @@ class Migration(_Model):
     max_phases: int = Field(ge=1)
     traffic_steps: tuple[int, ...] = Field(min_length=1)
     first_phase_max_sensitivity: Sensitivity = "high"
+    gate_max_error_rate: float = Field(
+        default=0.001, ge=0, le=1, description="Error rate a traffic step must stay under before the next step."
+    )
 
     @field_validator("traffic_steps")
     @classmethod
