@@ -63,8 +63,10 @@ def judge_cluster(spec: MigrationSpec, workload: Workload, cluster: Cluster) -> 
                 f"contract {contract.name} keeps {workload.name} on {contract.provider} hardware "
                 f"(exclusive_workloads), and {cluster.name} is on {cluster.provider}",
             )
-        if contract.regions is not None and contract.provider == cluster.provider and (
-            cluster.region not in contract.regions
+        if (
+            contract.regions is not None
+            and contract.provider == cluster.provider
+            and (cluster.region not in contract.regions)
         ):
             return no(
                 "region",

@@ -61,13 +61,22 @@ def cluster_option(
         choice = shard(workload, accelerator)
     except ShardingInfeasible as error:
         return ClusterOption(
-            workload=workload.name, cluster=cluster.name, role=role, sharding=None, allocated_chips=0,
-            sku_units=0, infeasible_reason=f"{workload.name} {error}",
+            workload=workload.name,
+            cluster=cluster.name,
+            role=role,
+            sharding=None,
+            allocated_chips=0,
+            sku_units=0,
+            infeasible_reason=f"{workload.name} {error}",
         )
     units = accelerator.sku_units(choice.chips)
     return ClusterOption(
-        workload=workload.name, cluster=cluster.name, role=role, sharding=choice,
-        allocated_chips=units * accelerator.chips_per_sku, sku_units=units,
+        workload=workload.name,
+        cluster=cluster.name,
+        role=role,
+        sharding=choice,
+        allocated_chips=units * accelerator.chips_per_sku,
+        sku_units=units,
     )
 
 
@@ -86,7 +95,9 @@ def workload_options(spec: MigrationSpec, workload: Workload) -> WorkloadOptions
         index = spec.workloads.index(workload)
         misses = "; ".join(option.infeasible_reason for option in (current, *moves))
         raise InputError(
-            spec.source_file, f"workloads[{index}]", f"cannot be served on any accelerator it may use: {misses}.",
+            spec.source_file,
+            f"workloads[{index}]",
+            f"cannot be served on any accelerator it may use: {misses}.",
             "lower p99_ms_per_token or context_tokens, or target a larger accelerator",
         )
     return WorkloadOptions(

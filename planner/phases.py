@@ -89,7 +89,8 @@ class Problem:
             current = self.options[workload.name].current
             if not current.feasible:
                 raise InputError(
-                    spec.source_file, f"workloads[{index}].current",
+                    spec.source_file,
+                    f"workloads[{index}].current",
                     f"the performance model cannot serve {workload.name} on its current cluster "
                     f"{workload.current}: {current.infeasible_reason}.",
                     "check serving targets and the catalog figures (the current fleet must be describable)",
@@ -125,7 +126,8 @@ class Problem:
             least = self.capacity_from[cluster.name][0]
             if held > least:
                 raise InputError(
-                    self.spec.source_file, f"clusters[{index}].capacity_by_phase",
+                    self.spec.source_file,
+                    f"clusters[{index}].capacity_by_phase",
                     f"the workloads on {cluster.name} already hold {held} chips, more than its capacity of "
                     f"{least} chips in some phase; no plan can keep that.",
                     f"give {cluster.name} at least {held} chips in every phase",
@@ -136,7 +138,8 @@ class Problem:
                 if broken is not None:
                     index = self.spec.contracts.index(contract)
                     raise InputError(
-                        self.spec.source_file, f"contracts[{index}]",
+                        self.spec.source_file,
+                        f"contracts[{index}]",
                         f"the current fleet of tenant {tenant} already breaks contract {contract.name}: "
                         f"{broken.reason}; no allocation reachable by the migration can meet it.",
                         "correct the contract's limits or the workloads' current clusters",

@@ -44,6 +44,9 @@ class Move(_Model):
     batch_per_replica: int = Field(ge=1)
     step_ms: float = Field(gt=0)
     traffic_steps: tuple[TrafficStep, ...]
+    binding_rule: Literal["none", "dependency", "risk", "capacity", "contract", "schedule"] = Field(
+        description="The rule that kept it out of the phase before (none: it moves in phase 1)."
+    )
     why_this_phase: str
     why_this_cluster: str
 
@@ -122,6 +125,7 @@ class PlanWorkload(_Model):
     name: str
     tenant: str
     sensitivity: Sensitivity
+    target: tuple[str, ...]
     depends_on: tuple[str, ...]
     tokens_per_s: float
     p99_ms_per_token: float

@@ -68,9 +68,8 @@ def plan_migration(spec: MigrationSpec) -> MigrationPlan:
             improved = result.assignment != assignment
             assignment = result.assignment
             optimal = True
-            optimality = (
-                f"exact search of every schedule ({result.nodes:,} nodes)"
-                + (" found a better plan than the heuristic" if improved else " confirms the heuristic's plan")
+            optimality = f"exact search of every schedule ({result.nodes:,} nodes)" + (
+                " found a better plan than the heuristic" if improved else " confirms the heuristic's plan"
             )
         else:
             optimal, optimality = False, f"not proven: {result.reason}"
@@ -120,8 +119,13 @@ def _assemble(
         optimality=optimality,
         clusters=tuple(
             PlanCluster(
-                name=c.name, provider=c.provider, region=c.region, tenant=c.tenant, accelerator=c.accelerator,
-                sku=spec.accelerator_of(c).sku, chips_per_sku=spec.accelerator_of(c).chips_per_sku,
+                name=c.name,
+                provider=c.provider,
+                region=c.region,
+                tenant=c.tenant,
+                accelerator=c.accelerator,
+                sku=spec.accelerator_of(c).sku,
+                chips_per_sku=spec.accelerator_of(c).chips_per_sku,
                 capacity_by_phase=tuple(problem.capacity[c.name]),
             )
             for c in spec.clusters
@@ -129,16 +133,19 @@ def _assemble(
         contracts=spec.contracts,
         workloads=tuple(
             PlanWorkload(
-                name=w.name, tenant=w.tenant, sensitivity=w.sensitivity, depends_on=w.depends_on,
-                tokens_per_s=w.serving.tokens_per_s, p99_ms_per_token=w.serving.p99_ms_per_token,
+                name=w.name,
+                tenant=w.tenant,
+                sensitivity=w.sensitivity,
+                target=w.target,
+                depends_on=w.depends_on,
+                tokens_per_s=w.serving.tokens_per_s,
+                p99_ms_per_token=w.serving.p99_ms_per_token,
             )
             for w in spec.workloads
         ),
         initial=_fleet(problem, states[0]),
         phases=tuple(phases),
-        not_migrated=tuple(
-            _why_stays(problem, assignment, w.name) for w in spec.workloads if w.name not in assignment
-        ),
+        not_migrated=tuple(_why_stays(problem, assignment, w.name) for w in spec.workloads if w.name not in assignment),
     )
 
 
@@ -204,13 +211,20 @@ def _contract_checks(problem: Problem, ledger: Ledger) -> list[ContractCheck]:
             outside = sorted(
                 region
                 for (tenant, provider, region), held in ledger.end_regions.items()
-                if tenant == contract.tenant and provider == contract.provider and held > 0
+                if tenant == contract.tenant
+                and provider == contract.provider
+                and held > 0
                 and region not in contract.regions
             )
             checks.append(
                 ContractCheck(
-                    contract=contract.name, rule="regions", value=len(outside), limit=0, margin=-len(outside),
-                    ok=not outside, detail=", ".join(outside) or "all in " + ", ".join(contract.regions),
+                    contract=contract.name,
+                    rule="regions",
+                    value=len(outside),
+                    limit=0,
+                    margin=-len(outside),
+                    ok=not outside,
+                    detail=", ".join(outside) or "all in " + ", ".join(contract.regions),
                 )
             )
     return checks
@@ -218,7 +232,11 @@ def _contract_checks(problem: Problem, ledger: Ledger) -> list[ContractCheck]:
 
 def _check(contract: str, rule: str, value: float, limit: float, margin: float) -> ContractCheck:
     return ContractCheck(
-        contract=contract, rule=rule, value=round(value, 4), limit=limit, margin=round(margin, 4),
+        contract=contract,
+        rule=rule,
+        value=round(value, 4),
+        limit=limit,
+        margin=round(margin, 4),
         ok=margin >= -1e-9,
     )
 
@@ -259,21 +277,25 @@ def _move(
         batch_per_replica=sharding.batch_per_replica,
         step_ms=round(sharding.step_ms, 2),
         traffic_steps=steps,
-        why_this_phase=_why_this_phase(problem, assignment, candidate.workload, phase),
+        **_why_this_phase(problem, assignment, candidate.workload, phase),
         why_this_cluster=_why_this_cluster(problem, assignment, candidate, phase),
     )
 
 
-def _why_this_phase(problem: Problem, assignment: Assignment, workload: str, phase: int) -> str:
+def _why_this_phase(problem: Problem, assignment: Assignment, workload: str, phase: int) -> dict[str, str]:
+    """``binding_rule`` and ``why_this_phase`` of a move: what kept it out of the phase before."""
     if phase == 1:
-        return "phase 1: no dependency, risk, capacity or contract rule held it back"
+        return {
+            "binding_rule": "none",
+            "why_this_phase": "phase 1: no dependency, risk, capacity or contract rule held it back",
+        }
     blocker = blocker_in_plan(problem, assignment, workload, phase - 1, problem.candidates[workload])
     if blocker is None:
-        return (
-            f"phase {phase}: no rule held it in phase {phase - 1} once the plan was fixed; the schedule put it "
-            "later to make room for others"
-        )
-    return f"not in phase {phase - 1}: {blocker.reason} ({blocker.rule})"
+        return {
+            "binding_rule": "schedule",
+            "why_this_phase": f"no rule held it in phase {phase - 1} once the plan was fixed; the schedule put it later",
+        }
+    return {"binding_rule": blocker.rule, "why_this_phase": f"not in phase {phase - 1}: {blocker.reason}"}
 
 
 def _why_this_cluster(problem: Problem, assignment: Assignment, chosen: Candidate, phase: int) -> str:
@@ -311,9 +333,12 @@ def _why_stays(problem: Problem, assignment: Assignment, workload: str) -> NotMi
     if len(too_big) == len(problem.candidates[workload]):
         chips = sorted({c.chips for c in problem.candidates[workload]})
         return NotMigrated(
-            workload=workload, cluster=cluster, rule="capacity",
+            workload=workload,
+            cluster=cluster,
+            rule="capacity",
             reason=f"{workload} stays on {cluster}: it needs {'/'.join(map(str, chips))} chips, and "
-            + ", ".join(too_big) + " in any phase",
+            + ", ".join(too_big)
+            + " in any phase",
         )
     reasons = []
     for phase in range(1, problem.max_phases + 1):
@@ -325,12 +350,16 @@ def _why_stays(problem: Problem, assignment: Assignment, workload: str) -> NotMi
     binding = next(((p, b) for p, b in reasons if b.rule in ("capacity", "contract")), reasons[-1] if reasons else None)
     if binding is None:
         return NotMigrated(
-            workload=workload, cluster=cluster, rule="capacity",
+            workload=workload,
+            cluster=cluster,
+            rule="capacity",
             reason=f"{workload} could join a phase but the schedule found no room for it",
         )
     phase, blocker = binding
     return NotMigrated(
-        workload=workload, cluster=cluster, rule=blocker.rule,
+        workload=workload,
+        cluster=cluster,
+        rule=blocker.rule,
         reason=f"{workload} stays on {cluster}: {blocker.reason}"
         + (f" (phase {phase})" if blocker.rule == "capacity" else ""),
     )

@@ -198,9 +198,7 @@ def shard(workload: Workload, accelerator: Accelerator) -> ShardingChoice:
     Complexity: O(d · s · log B) for d TP degrees, s pipeline depths tried (they stop as soon as
     memory no longer binds) and B the batch cap; results are cached per (model, serving, chip).
     """
-    return _shard_cached(workload.model, workload.serving, accelerator).model_copy(
-        update={"workload": workload.name}
-    )
+    return _shard_cached(workload.model, workload.serving, accelerator).model_copy(update={"workload": workload.name})
 
 
 @cache
@@ -258,9 +256,12 @@ def _choose(
     if largest_batch == perf.MAX_BATCH_PER_REPLICA:
         binding, cap = "batch-cap", f"the engine's cap of {largest_batch} sequences"
     elif largest_batch == by_memory:
-        binding, cap = "memory", (
-            f"memory ({shape.weights_gb_per_chip:.1f} GB of weights per chip leave room for {by_memory} "
-            f"sequences of {serving.context_tokens:,} tokens)"
+        binding, cap = (
+            "memory",
+            (
+                f"memory ({shape.weights_gb_per_chip:.1f} GB of weights per chip leave room for {by_memory} "
+                f"sequences of {serving.context_tokens:,} tokens)"
+            ),
         )
     else:
         binding, cap = "latency", f"latency (p99 {serving.p99_ms_per_token:g} ms per token)"

@@ -162,9 +162,7 @@ class Migration(_Model):
             if not 1 <= percent <= 100:
                 raise SpecPathError(f"[{index}]", f"must be a percent from 1 to 100 (got {percent})")
             if index and percent <= steps[index - 1]:
-                raise SpecPathError(
-                    f"[{index}]", f"must rise step by step (got {steps[index - 1]} then {percent})"
-                )
+                raise SpecPathError(f"[{index}]", f"must rise step by step (got {steps[index - 1]} then {percent})")
         if steps[-1] != 100:
             raise SpecPathError(f"[{len(steps) - 1}]", f"the last step must be 100 (got {steps[-1]})")
         return steps
@@ -379,9 +377,7 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -457,7 +453,9 @@ def parse_spec(data: Any, file: str) -> MigrationSpec:
     """
     if not isinstance(data, dict):
         raise InputError(
-            file, "", f"the spec must be a mapping at the top level (got {type(data).__name__})",
+            file,
+            "",
+            f"the spec must be a mapping at the top level (got {type(data).__name__})",
             "start from examples/maia-pilot.yaml",
         )
     try:
@@ -504,7 +502,9 @@ def load_spec(path: str | Path) -> MigrationSpec:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise InputError(
-                file, f"line {error.lineno}, column {error.colno}", f"is not valid JSON: {error.msg}",
+                file,
+                f"line {error.lineno}, column {error.colno}",
+                f"is not valid JSON: {error.msg}",
                 "correct the JSON syntax there",
             ) from None
     else:

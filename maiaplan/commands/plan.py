@@ -1,0 +1,28 @@
+"""``maiaplan plan SPEC``: order the migration into phases."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from maiaplan.output import emit
+from planner.planning import plan_migration
+from planner.render import plan_json, plan_markdown, plan_table
+from planner.spec import load_spec
+
+RENDERERS = {"table": plan_table, "json": plan_json, "markdown": plan_markdown}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("plan", help="order the migration into phases and explain every decision")
+    parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
+    parser.add_argument("--format", choices=tuple(RENDERERS), default="table")
+    parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = plan_migration(load_spec(args.spec))
+    emit(RENDERERS[args.format](plan), args.out)
+    return 0

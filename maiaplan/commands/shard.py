@@ -1,0 +1,53 @@
+"""``maiaplan shard SPEC``: each workload's sharding on its current cluster and where it may move."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from maiaplan.output import emit
+from planner.errors import InputError, did_you_mean
+from planner.options import all_options
+from planner.render import shardings_table
+from planner.spec import load_spec
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "shard", help="show each workload's sharding on its current cluster and every cluster it may move to"
+    )
+    parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
+    parser.add_argument("--workload", help="only this workload")
+    parser.add_argument("--cluster", help="only options on this cluster")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    for flag, name, known in (
+        ("--workload", args.workload, spec.workload_by_name),
+        ("--cluster", args.cluster, spec.cluster_by_name),
+    ):
+        if name is not None and name not in known:
+            raise InputError(
+                str(args.spec),
+                flag,
+                f"unknown {flag[2:]} '{name}'{did_you_mean(name, known)}",
+                f"name one of: {', '.join(known)}",
+            )
+    options = [
+        option
+        for workload in all_options(spec).values()
+        for option in (workload.current, *workload.destinations)
+        if args.workload in (None, option.workload) and args.cluster in (None, option.cluster)
+    ]
+    if args.format == "json":
+        text = json.dumps([option.model_dump(mode="json") for option in options], indent=2)
+    else:
+        text = shardings_table(options)
+    emit(text, args.out)
+    return 0
