@@ -170,7 +170,7 @@ def _factorisations(number: int, parts: int, smallest: int = 1) -> list[tuple[in
         return [(number,)] if number >= smallest else []
     found: list[tuple[int, ...]] = []
     factor = smallest
-    while factor ** parts <= number:
+    while factor**parts <= number:
         if number % factor == 0:
             found.extend((factor, *rest) for rest in _factorisations(number // factor, parts - 1, factor))
         factor += 1
@@ -259,8 +259,15 @@ def build_topology_graph(layout: ClusterLayout) -> nx.Graph:
     graph = nx.Graph(layout=layout, cluster=layout.cluster, tenant=layout.tenant)
     per_node = layout.chips_per_node
     graph.add_nodes_from(
-        (chip, {"kind": "chip", "node": chip // per_node, "rack": chip // per_node // layout.nodes_per_rack,
-                "local": chip % per_node})
+        (
+            chip,
+            {
+                "kind": "chip",
+                "node": chip // per_node,
+                "rack": chip // per_node // layout.nodes_per_rack,
+                "local": chip % per_node,
+            },
+        )
         for chip in range(layout.chips)
     )
     if per_node > 1:
@@ -291,8 +298,7 @@ def _add_mesh_fabric(graph: nx.Graph, layout: ClusterLayout) -> None:
         "link": "chip-tier0",
     }
     uplink: dict[str, Any] = {
-        "bandwidth_gb_per_s": layout.nodes_per_rack * per_node * layout.inter_node_link_gb_per_s
-        / MESH_NETWORK_PLANES,
+        "bandwidth_gb_per_s": layout.nodes_per_rack * per_node * layout.inter_node_link_gb_per_s / MESH_NETWORK_PLANES,
         "latency_us": SWITCH_SWITCH_LATENCY_US,
         "link": "tier0-spine",
     }
@@ -322,7 +328,9 @@ def _add_fat_tree_fabric(graph: nx.Graph, layout: ClusterLayout) -> None:
         "link": "host-leaf",
     }
     leaf_spine: dict[str, Any] = {
-        "bandwidth_gb_per_s": layout.nodes_per_rack * per_node * layout.inter_node_link_gb_per_s
+        "bandwidth_gb_per_s": layout.nodes_per_rack
+        * per_node
+        * layout.inter_node_link_gb_per_s
         / FAT_TREE_SPINE_SWITCHES,
         "latency_us": SWITCH_SWITCH_LATENCY_US,
         "link": "leaf-spine",
@@ -353,18 +361,18 @@ def _add_torus_fabric(graph: nx.Graph, layout: ClusterLayout) -> None:
     node_at = {coordinates: node for node, coordinates in enumerate(layout.node_coordinates)}
     for node, coordinates in enumerate(layout.node_coordinates):
         router = f"router:n{node}"
-        graph.add_node(router, kind="router", node=node, rack=node // layout.nodes_per_rack,
-                       coordinates=coordinates)
+        graph.add_node(router, kind="router", node=node, rack=node // layout.nodes_per_rack, coordinates=coordinates)
         graph.add_edges_from((chip, router, chip_router) for chip in range(node * per_node, (node + 1) * per_node))
     for node, coordinates in enumerate(layout.node_coordinates):
         for axis, side in enumerate(shape):
             if side == 1:
                 continue  # a side of one node has no neighbour along it (no self-loops)
-            ahead = (*coordinates[:axis], (coordinates[axis] + 1) % side, *coordinates[axis + 1:])
+            ahead = (*coordinates[:axis], (coordinates[axis] + 1) % side, *coordinates[axis + 1 :])
             u, v = f"router:n{node}", f"router:n{node_at[ahead]}"
             if graph.has_edge(u, v):
                 # A side of two nodes: the links both ways round the ring join the same pair.
                 graph.edges[u, v]["bandwidth_gb_per_s"] += torus_link_gb_per_s
             else:
-                graph.add_edge(u, v, bandwidth_gb_per_s=torus_link_gb_per_s, latency_us=TORUS_LINK_LATENCY_US,
-                               link="torus")
+                graph.add_edge(
+                    u, v, bandwidth_gb_per_s=torus_link_gb_per_s, latency_us=TORUS_LINK_LATENCY_US, link="torus"
+                )
