@@ -1,0 +1,270 @@
+"""Running any Pulumi Python project in-process, as ``pulumi preview`` would run it.
+
+``run_program`` reads the project and the stack's config the way the CLI does, runs the program's
+``__main__.py`` with the project directory as working directory and on ``sys.path``, and records
+every registration through ``RecordingMonitor``. Each run starts from a fresh Pulumi runtime (a new
+``contextvars.Context``: no root stack, settings or config left from an earlier run) and forgets the
+program's own modules afterwards, as a new process would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import empty_pb2
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import register_stack_transformation, run_in_stack
+
+from maiaplan.engine import urns
+from maiaplan.engine.errors import logged_error, program_error
+from maiaplan.engine.mocks import PreviewProviders
+from maiaplan.engine.monitor import LogEntry, RecordingEngine, RecordingMonitor, Registration, is_program_file
+from maiaplan.engine.project import Project, StackConfig, config_string, load_project, load_stack_config
+from maiaplan.engine.schema import resource_shape, restore_integers
+from maiaplan.resources import ResourceRecord
+
+# One program at a time per process: the working directory and sys.path are process-wide.
+_RUN_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """What a preview of one stack registers.
+
+    ``resources`` (sorted by URN) includes the root stack, default providers and components;
+    ``outputs`` are the stack outputs in wire form (secrets wrapped, unknowns as ``UNKNOWN``);
+    ``log`` is what the program logged below error level.
+    """
+
+    project: Project
+    config: StackConfig
+    resources: tuple[ResourceRecord, ...]
+    outputs: Mapping[str, Any]
+    log: tuple[LogEntry, ...] = ()
+
+    @property
+    def stack_urn(self) -> str:
+        return urns.stack_urn(self.config.stack, self.project.name)
+
+    def by_urn(self) -> dict[str, ResourceRecord]:
+        return {record.urn: record for record in self.resources}
+
+
+def run_program(
+    project_dir: Path | str,
+    stack: str,
+    *,
+    prior: Mapping[str, ResourceRecord] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    organization: str = "organization",
+) -> ProgramRun:
+    """Run a Pulumi Python project's program for ``stack`` under a preview, offline.
+
+    Parameters:
+        project_dir: the directory holding ``Pulumi.yaml``.
+        stack: the stack name (``Pulumi.<stack>.yaml`` in the project's ``stackConfigDir``).
+        prior: the prior state's resources by URN; resources found there keep their ids, outputs
+            and generated names, as they do in a real preview.
+        overrides: config values (``namespace:key`` → value) set over the stack file's.
+        organization: what ``pulumi.get_organization()`` returns.
+
+    Returns:
+        The registrations as ``ResourceRecord``s sorted by URN, and the stack outputs.
+
+    Raises:
+        InputError: a bad project, stack name or config, or a program that raised or logged an
+            error (the message names the program's own frame).
+    """
+    project = load_project(project_dir)
+    config = load_stack_config(project, stack)
+    if overrides:
+        values = dict(config.values)
+        values.update({key: config_string(value) for key, value in overrides.items()})
+        config = replace(config, values=dict(sorted(values.items())))
+    return run_loaded(project, config, prior=prior or {}, organization=organization)
+
+
+def run_loaded(
+    project: Project,
+    config: StackConfig,
+    *,
+    prior: Mapping[str, ResourceRecord],
+    organization: str = "organization",
+) -> ProgramRun:
+    """``run_program`` for a project and config already loaded."""
+    class_of: dict[str, type] = {}
+    preview = PreviewProviders(prior, config)
+    monitor = RecordingMonitor(
+        stack=config.stack,
+        project=project.name,
+        project_dir=project.directory,
+        preview=preview,
+        default_provider_inputs=preview.default_provider_inputs,
+        class_of=class_of,
+    )
+    engine = RecordingEngine()
+
+    def program() -> None:
+        # Every resource's constructor runs the root stack's transformations before it registers:
+        # the one below only notes which SDK class the program used for each type token.
+        register_stack_transformation(_note_class(class_of))
+        runpy.run_path(str(project.program), run_name="__main__")
+
+    with _RUN_LOCK, _program_environment(project):
+        failure = contextvars.Context().run(
+            _run_in_fresh_runtime, program, monitor, engine, project, config, organization
+        )
+    if failure is not None:
+        raise program_error(failure, project, config) from failure
+    reported = logged_error(engine.entries, project)
+    if reported is not None:
+        raise reported
+    records = tuple(
+        sorted((_record(registration, class_of) for registration in monitor.registrations.values()), key=_urn)
+    )
+    stack_urn = urns.stack_urn(config.stack, project.name)
+    stack = monitor.registrations.get(stack_urn)
+    outputs = dict(stack.outputs) if stack is not None else {}
+    log = tuple(entry for entry in engine.entries if entry.severity in ("warning", "info"))
+    return ProgramRun(project=project, config=config, resources=records, outputs=outputs, log=log)
+
+
+def _run_in_fresh_runtime(
+    program: Any,
+    monitor: RecordingMonitor,
+    engine: RecordingEngine,
+    project: Project,
+    config: StackConfig,
+    organization: str,
+) -> BaseException | None:
+    """Configure the Pulumi runtime in the current (fresh) context and run the program in a stack."""
+    settings = runtime_settings.Settings(
+        project=project.name,
+        stack=config.stack,
+        monitor=monitor,
+        engine=engine,
+        dry_run=True,
+        organization=organization,
+        root_directory=str(project.directory),
+    )
+    features = monitor.GetDeploymentInfo(empty_pb2.Empty())  # type: ignore[no-untyped-call]
+    settings.monitor_features = set(features.supportedFeatures)
+    runtime_settings.configure(settings)
+    runtime_settings.ROOT.set(None)
+    runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _loop, _context: None)
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    except BaseException as error:
+        return error
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+    return None
+
+
+def _note_class(class_of: dict[str, type]) -> Any:
+    def note(args: pulumi.ResourceTransformationArgs) -> None:
+        class_of.setdefault(args.type_, type(args.resource))
+
+    return note
+
+
+@contextlib.contextmanager
+def _program_environment(project: Project) -> Iterator[None]:
+    """The project as working directory and first on ``sys.path``; the program's modules forgotten after.
+
+    Modules of the program's own that an earlier run of another project loaded under the same name
+    are set aside for the run and put back afterwards, so each program imports its own.
+    """
+    program_dir = project.program if project.program.is_dir() else project.program.parent
+    search_paths = list(dict.fromkeys([str(program_dir), str(project.directory)]))
+    local_names = _local_module_names(program_dir) | _local_module_names(project.directory)
+    set_aside = {
+        name: module
+        for name, module in sys.modules.items()
+        if name.split(".", 1)[0] in local_names and not _loaded_from(module, project.directory)
+    }
+    for name in set_aside:
+        del sys.modules[name]
+    before = set(sys.modules)
+    previous_cwd = os.getcwd()
+    previous_path = list(sys.path)
+    os.chdir(project.directory)
+    sys.path[:0] = search_paths
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        sys.path[:] = previous_path
+        for name in set(sys.modules) - before:
+            if _loaded_from(sys.modules[name], project.directory):
+                del sys.modules[name]
+        sys.modules.update(set_aside)
+
+
+def _local_module_names(directory: Path) -> set[str]:
+    names = {path.stem for path in directory.glob("*.py") if path.stem != "__main__"}
+    names.update(path.parent.name for path in directory.glob("*/__init__.py"))
+    return names
+
+
+def _loaded_from(module: Any, directory: Path) -> bool:
+    filename = getattr(module, "__file__", None)
+    return isinstance(filename, str) and is_program_file(Path(filename), directory)
+
+
+def _record(registration: Registration, class_of: Mapping[str, type]) -> ResourceRecord:
+    """The registration as a record, with integers restored where the type's schema says integer."""
+    inputs: Mapping[str, Any] = registration.inputs
+    outputs: Mapping[str, Any] = registration.outputs
+    resource_class = class_of.get(registration.type)
+    if registration.custom and resource_class is not None:
+        shape = resource_shape(resource_class)
+        inputs = restore_integers(registration.inputs, shape)
+        outputs = restore_integers(registration.outputs, shape)
+    return ResourceRecord(
+        urn=registration.urn,
+        type=registration.type,
+        name=registration.name,
+        custom=registration.custom,
+        inputs=inputs,
+        outputs=outputs,
+        parent=registration.parent,
+        dependencies=registration.dependencies,
+        property_dependencies=registration.property_dependencies,
+        provider=registration.provider,
+        protect=registration.protect,
+        id=registration.id,
+        external=registration.external,
+        ignore_changes=registration.ignore_changes,
+        replace_on_changes=registration.replace_on_changes,
+        delete_before_replace=registration.delete_before_replace,
+        retain_on_delete=registration.retain_on_delete,
+        additional_secret_outputs=registration.additional_secret_outputs,
+        aliases=registration.aliases,
+        custom_timeouts=registration.custom_timeouts,
+        source_position=registration.source_position,
+    )
+
+
+def _urn(record: ResourceRecord) -> str:
+    return record.urn
+

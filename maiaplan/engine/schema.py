@@ -1,0 +1,216 @@
+"""Property shapes of a resource, read from its generated Python SDK class.
+
+The provider SDKs are generated from the providers' schemas: an ``integer`` property is annotated
+``int``, a ``number`` ``float``, an object property with an ``@input_type``/``@output_type`` class.
+Numbers cross the gRPC boundary as doubles, so a mock hands ``3.0`` back for ``3``; the shapes here
+turn those back into ``int`` exactly where the schema says integer, and nowhere else.
+
+The wire (camelCase) names and the annotations come from the SDK's own resolver
+(``pulumi._types._raw_return_hints``: the getter's ``@pulumi.getter(name=...)`` and its resolved
+return hint), so forward references and nested types resolve as the SDK resolves them.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import functools
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi import _types as pulumi_types
+from pulumi.output import Output
+
+from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY
+
+_SEQUENCE_ORIGINS = (list, tuple, collections.abc.Sequence, collections.abc.MutableSequence)
+_MAPPING_ORIGINS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the schema says of a value.
+
+    ``kind`` is ``int``, ``number``, ``scalar`` (string, bool, enum), ``object`` (fields from
+    ``classes``), ``array`` or ``map`` (of ``item``), or ``any``.
+    """
+
+    kind: str
+    classes: tuple[type, ...] = ()
+    item: Shape | None = None
+
+    def field(self, name: str) -> Shape:
+        """The shape of an object's property ``name`` (``any`` when unknown)."""
+        if self.kind != "object":
+            return ANY
+        return _object_fields(self.classes).get(name, ANY)
+
+    @property
+    def fields(self) -> dict[str, Shape]:
+        return _object_fields(self.classes) if self.kind == "object" else {}
+
+
+ANY = Shape("any")
+INT = Shape("int")
+NUMBER = Shape("number")
+SCALAR = Shape("scalar")
+
+
+@dataclass
+class _Members:
+    """The alternatives of a (possibly nested) Union, with Output/Awaitable/Optional peeled off."""
+
+    classes: list[type] = field(default_factory=list)
+    sequences: list[Any] = field(default_factory=list)
+    mappings: list[Any] = field(default_factory=list)
+    scalars: set[type] = field(default_factory=set)
+    anything: bool = False
+
+
+def shape_of(annotation: Any) -> Shape:
+    """The shape of a type annotation from a generated SDK (inputs or outputs)."""
+    members = _Members()
+    _collect(annotation, members)
+    if members.classes:
+        return Shape("object", classes=tuple(dict.fromkeys(members.classes)))
+    if members.sequences:
+        return Shape("array", item=_merge([shape_of(item) for item in members.sequences]))
+    if members.mappings:
+        return Shape("map", item=_merge([shape_of(item) for item in members.mappings]))
+    if members.anything:
+        return ANY
+    if int in members.scalars and float not in members.scalars:
+        return INT
+    if float in members.scalars:
+        return NUMBER
+    return SCALAR if members.scalars else ANY
+
+
+def _collect(annotation: Any, members: _Members) -> None:
+    if annotation is None or annotation is type(None):
+        return
+    if annotation is Any or isinstance(annotation, typing.TypeVar | typing.ForwardRef | str):
+        members.anything = True
+        return
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin is typing.Union or origin is types.UnionType or origin is Output or origin in (collections.abc.Awaitable, typing.Awaitable):
+        for argument in arguments:
+            _collect(argument, members)
+    elif origin in _SEQUENCE_ORIGINS:
+        members.sequences.append(arguments[0] if arguments else Any)
+    elif origin in _MAPPING_ORIGINS:
+        members.mappings.append(arguments[1] if len(arguments) == 2 else Any)
+    elif origin is not None:
+        members.anything = True
+    elif isinstance(annotation, type):
+        if pulumi_types.is_input_type(annotation) or pulumi_types.is_output_type(annotation):
+            members.classes.append(annotation)
+        elif typing.is_typeddict(annotation) or annotation is Output:
+            # The *ArgsDict twin of an input class is keyed by Python names; the class beside it in
+            # the same Union carries the wire names. A bare Output carries no type.
+            return
+        elif issubclass(annotation, bool | str | bytes):
+            members.scalars.add(str)
+        elif issubclass(annotation, int):
+            members.scalars.add(int)
+        elif issubclass(annotation, float):
+            members.scalars.add(float)
+        else:
+            members.anything = True
+    else:
+        members.anything = True
+
+
+def _merge(shapes: list[Shape]) -> Shape:
+    """One shape for several alternatives: objects merge their classes; int only if all agree."""
+    if not shapes:
+        return ANY
+    kinds = {shape.kind for shape in shapes}
+    if kinds == {"object"}:
+        return Shape("object", classes=tuple(dict.fromkeys(c for shape in shapes for c in shape.classes)))
+    if len(kinds) == 1 and kinds <= {"array", "map"}:
+        return Shape(shapes[0].kind, item=_merge([shape.item or ANY for shape in shapes]))
+    concrete = [shape for shape in shapes if shape.kind != "any"]
+    if concrete and len(concrete) < len(shapes):
+        # A candidate that says nothing does not veto one that does.
+        return _merge(concrete)
+    return shapes[0] if len(kinds) == 1 else ANY
+
+
+@functools.cache
+def _object_fields(classes: tuple[type, ...]) -> dict[str, Shape]:
+    candidates: dict[str, list[Shape]] = {}
+    for cls in classes:
+        for name, hint in _wire_hints(cls).items():
+            candidates.setdefault(name, []).append(shape_of(hint))
+    return {name: _merge(shapes) for name, shapes in candidates.items()}
+
+
+def _wire_hints(cls: type) -> dict[str, Any]:
+    """Wire name → annotation of a generated class's properties; empty when hints do not resolve."""
+    try:
+        return dict(pulumi_types._raw_return_hints(cls))
+    except Exception:
+        return {}
+
+
+@functools.cache
+def resource_shape(resource_class: type) -> Shape:
+    """The shape of a resource's properties: its ``<Name>Args`` inputs merged with its outputs.
+
+    Generated SDKs define the resource's args class beside it, in the resource's own module (the
+    package namespace may shadow the name with a nested input type of the same name).
+    """
+    module = sys.modules.get(resource_class.__module__)
+    args_class = getattr(module, f"{resource_class.__name__}Args", None) if module else None
+    classes: list[type] = []
+    if isinstance(args_class, type) and pulumi_types.is_input_type(args_class):
+        classes.append(args_class)
+    classes.append(resource_class)
+    return Shape("object", classes=tuple(classes))
+
+
+def input_names(resource_class: type) -> frozenset[str]:
+    """Wire names of the properties a resource takes as inputs (from its args class)."""
+    module = sys.modules.get(resource_class.__module__)
+    args_class = getattr(module, f"{resource_class.__name__}Args", None) if module else None
+    if isinstance(args_class, type) and pulumi_types.is_input_type(args_class):
+        return frozenset(_wire_hints(args_class))
+    return frozenset()
+
+
+def output_names(resource_class: type) -> frozenset[str]:
+    """Wire names of the properties a resource exposes as outputs."""
+    return frozenset(_wire_hints(resource_class))
+
+
+def restore_integers(value: Any, shape: Shape) -> Any:
+    """``value`` with every integral float that ``shape`` types as integer turned back into int.
+
+    Secrets are looked into (their wrapper kept); unknowns, strings and untyped values are left.
+    Complexity: O(size of value).
+    """
+    if isinstance(value, float):
+        if shape.kind == "int" and value.is_integer():
+            return int(value)
+        return value
+    if isinstance(value, list):
+        item = shape.item if shape.kind == "array" and shape.item else ANY
+        return [restore_integers(element, item) for element in value]
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            if "value" in value:
+                return {**value, "value": restore_integers(value["value"], shape)}
+            return value
+        if SECRET_SIG_KEY in value:
+            return value
+        if shape.kind == "map":
+            item = shape.item or ANY
+            return {key: restore_integers(element, item) for key, element in value.items()}
+        if shape.kind == "object":
+            return {key: restore_integers(element, shape.field(key)) for key, element in value.items()}
+        return value
+    return value
