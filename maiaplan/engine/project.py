@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,15 @@ class StackConfig:
         """The values under ``package:``, keyed without the namespace (a default provider's config)."""
         prefix = f"{package}:"
         return {key[len(prefix) :]: value for key, value in self.values.items() if key.startswith(prefix)}
+
+
+def with_overrides(config: StackConfig, overrides: Mapping[str, Any] | None) -> StackConfig:
+    """``config`` with ``overrides`` (``namespace:key`` → value) set over the stack file's values."""
+    if not overrides:
+        return config
+    values = dict(config.values)
+    values.update({key: config_string(value) for key, value in overrides.items()})
+    return replace(config, values=dict(sorted(values.items())))
 
 
 def find_project_file(directory: Path) -> Path:

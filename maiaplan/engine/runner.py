@@ -17,7 +17,7 @@ import runpy
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from maiaplan.engine import urns
 from maiaplan.engine.errors import logged_error, program_error
 from maiaplan.engine.mocks import PreviewProviders
 from maiaplan.engine.monitor import LogEntry, RecordingEngine, RecordingMonitor, Registration, is_program_file
-from maiaplan.engine.project import Project, StackConfig, config_string, load_project, load_stack_config
+from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from maiaplan.engine.schema import resource_shape, restore_integers
 from maiaplan.resources import ResourceRecord
 
@@ -88,11 +88,7 @@ def run_program(
             error (the message names the program's own frame).
     """
     project = load_project(project_dir)
-    config = load_stack_config(project, stack)
-    if overrides:
-        values = dict(config.values)
-        values.update({key: config_string(value) for key, value in overrides.items()})
-        config = replace(config, values=dict(sorted(values.items())))
+    config = with_overrides(load_stack_config(project, stack), overrides)
     return run_loaded(project, config, prior=prior or {}, organization=organization)
 
 

@@ -13,7 +13,7 @@ import heapq
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +31,17 @@ _DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The resources of a stack's state, in file order; ``file`` is where they were read from."""
+    """The resources of a stack's state, in file order; ``file`` is where they were read from.
+
+    Resources the engine had marked for deletion are left out. ``rebased_from`` names the stack the
+    state was taken from when ``rebase`` moved it to another stack.
+    """
 
     resources: tuple[ResourceRecord, ...]
     file: Path | None = None
+    rebased_from: str | None = None
 
     def by_urn(self) -> dict[str, ResourceRecord]:
-        """Live resources by URN (those the engine marked for deletion are left out)."""
         return {record.urn: record for record in self.resources}
 
 
@@ -255,3 +259,64 @@ def dependency_order(records: Sequence[ResourceRecord]) -> list[ResourceRecord]:
     placed = {record.urn for record in ordered}
     ordered.extend(by_urn[urn] for urn in sorted(by_urn) if urn not in placed)
     return ordered
+
+
+def rebase(snapshot: Snapshot, stack: str, project: str) -> Snapshot:
+    """The snapshot of another stack of ``project`` taken as this stack's prior state.
+
+    Every URN (and the root stack's name) moves to ``stack``, so that the diff compares resource by
+    resource, as if the stack had been updated from that state.
+
+    Raises:
+        InputError: the state belongs to another project, or mixes stacks.
+    """
+    stacks = {record.urn.split("::", 1)[0] for record in snapshot.resources}
+    projects = {record.urn.split("::", 2)[1] for record in snapshot.resources}
+    where = str(snapshot.file) if snapshot.file else "<state>"
+    if projects and projects != {project}:
+        raise InputError(
+            where,
+            "deployment.resources",
+            f"the state is of project {', '.join(sorted(projects))}, not {project!r}.",
+            "pass the state of a stack of this project.",
+        )
+    if len(stacks) != 1:
+        return snapshot
+    (old_prefix,) = stacks
+    old_stack = old_prefix[len("urn:pulumi:") :]
+    if old_stack == stack:
+        return snapshot
+    new_prefix = f"urn:pulumi:{stack}"
+    old_root = f"::pulumi:pulumi:Stack::{project}-{old_stack}"
+    new_root = f"::pulumi:pulumi:Stack::{project}-{stack}"
+
+    def move(urn: str) -> str:
+        if urn.startswith(f"{old_prefix}::"):
+            urn = new_prefix + urn[len(old_prefix) :]
+            if urn.endswith(old_root):
+                urn = urn[: -len(old_root)] + new_root
+        return urn
+
+    def move_reference(reference: str | None) -> str | None:
+        if reference is None:
+            return None
+        urn, _, id_ = reference.rpartition("::")
+        return f"{move(urn)}::{id_}"
+
+    moved = []
+    for record in snapshot.resources:
+        moved.append(
+            replace(
+                record,
+                urn=move(record.urn),
+                name=f"{project}-{stack}" if record.urn.endswith(old_root) else record.name,
+                parent=move(record.parent) if record.parent else None,
+                dependencies=tuple(move(urn) for urn in record.dependencies),
+                property_dependencies={
+                    key: tuple(move(urn) for urn in urns) for key, urns in record.property_dependencies.items()
+                },
+                provider=move_reference(record.provider),
+                aliases=tuple(move(urn) for urn in record.aliases),
+            )
+        )
+    return Snapshot(tuple(moved), snapshot.file, rebased_from=old_stack)

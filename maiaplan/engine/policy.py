@@ -1,0 +1,128 @@
+"""Running policy packs over a preview's resources, through the analyzer-protocol client.
+
+Each ``--policy-pack`` runs as the CLI runs it (``maiaplan.analyzer.PolicyPackSession``): one
+``Analyze`` per registered resource (resources read with ``.get`` are not analyzed, as the engine
+does not analyze reads), then one ``AnalyzeStack`` over all of them. The report keeps, per pack, its
+policies with the level each ran at, and every violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from maiaplan.analyzer import (
+    AnalyzerInfo,
+    EnforcementLevel,
+    PolicyInfo,
+    PolicyPackError,
+    PolicyPackSession,
+    Violation,
+)
+from maiaplan.resources import ResourceRecord
+from planner.errors import InputError
+
+FAIL_ON = ("advisory", "mandatory")
+
+
+@dataclass(frozen=True)
+class PolicyPackRequest:
+    """One ``--policy-pack`` and its ``--policy-pack-config`` (a file, a parsed document, or none)."""
+
+    directory: Path
+    config: Path | Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """A pack's metadata, the level each policy ran at, and its violations in report order."""
+
+    directory: Path
+    info: AnalyzerInfo
+    levels: Mapping[str, EnforcementLevel]
+    violations: tuple[Violation, ...]
+
+    def level(self, policy: PolicyInfo) -> EnforcementLevel:
+        return self.levels.get(policy.name, policy.enforcement_level)
+
+    def violations_of(self, policy: PolicyInfo) -> list[Violation]:
+        return [violation for violation in self.violations if violation.policy_name == policy.name]
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """The results of every pack of a preview."""
+
+    packs: tuple[PackResult, ...] = ()
+
+    @property
+    def violations(self) -> list[Violation]:
+        return [violation for pack in self.packs for violation in pack.violations]
+
+    def failing(self, fail_on: str) -> list[Violation]:
+        """The violations that fail the preview: mandatory ones, and advisory ones too when
+        ``fail_on`` is ``advisory``. A waived violation never fails it."""
+        return [violation for violation in self.violations if fails(violation, fail_on)]
+
+    def counts(self) -> dict[str, int]:
+        """Violations by level, waived ones apart."""
+        counts = {"mandatory": 0, "advisory": 0, "waived": 0}
+        for violation in self.violations:
+            counts["waived" if violation.waived else violation.enforcement_level.value] += 1
+        return counts
+
+
+def fails(violation: Violation, fail_on: str) -> bool:
+    """Whether ``violation`` fails a preview run with ``--fail-on fail_on``."""
+    if violation.waived:
+        return False
+    if violation.blocking:
+        return True
+    return fail_on == "advisory" and violation.enforcement_level == EnforcementLevel.ADVISORY
+
+
+def run_policy_packs(
+    records: Sequence[ResourceRecord],
+    packs: Sequence[PolicyPackRequest],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    organization: str = "organization",
+) -> PolicyReport:
+    """Run each pack over ``records`` (per-resource ``Analyze``, then ``AnalyzeStack``).
+
+    Raises:
+        InputError: a directory that is not a Python policy pack, an invalid policy config, or a
+            pack that fails to start or to answer (its stderr's tail in the message).
+    """
+    results: list[PackResult] = []
+    analyzed = [record for record in records if not record.external]
+    for request in packs:
+        session = PolicyPackSession(
+            request.directory,
+            project=project,
+            stack=stack,
+            organization=organization,
+            config=dict(config),
+            policy_config=request.config,
+        )
+        try:
+            with session:
+                violations = session.analyze(analyzed) + session.analyze_stack(list(records))
+                levels = {
+                    name: policy.enforcement_level
+                    for name, policy in session.policy_config.items()
+                    if policy.enforcement_level is not None
+                }
+                results.append(PackResult(session.pack_dir, session.info, levels, tuple(violations)))
+        except PolicyPackError as error:
+            raise InputError(
+                str(request.directory),
+                "",
+                f"the policy pack failed: {error}",
+                "run the pack on its own (`python -m pulumi.policy 127.0.0.1:0 .` in its directory) to see why.",
+            ) from error
+    return PolicyReport(tuple(results))
