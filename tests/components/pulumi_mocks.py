@@ -35,6 +35,11 @@ class Registered:
     inputs: Mapping[str, Any]
 
 
+def mock_id(name: str) -> str:
+    """The id the mocks give the resource named ``name``."""
+    return f"{name}-id"
+
+
 class NamingMocks(pulumi.runtime.Mocks):
     """Every resource gets an ``id`` and a ``name`` output, nothing else; no invokes are expected.
 
@@ -43,7 +48,7 @@ class NamingMocks(pulumi.runtime.Mocks):
     """
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", {"name": args.inputs.get("name", args.name)}
+        return mock_id(args.name), {"name": args.inputs.get("name", args.name)}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         raise AssertionError(f"unexpected invoke {args.token}: maiaplan's components call no data sources")
@@ -84,6 +89,7 @@ class Recording:
     def __post_init__(self) -> None:
         self.resources.sort(key=lambda resource: resource.urn)
         self._by_urn = {resource.urn: resource for resource in self.resources}
+        self._by_id = {mock_id(resource.name): resource for resource in self.resources if resource.custom}
 
     def __iter__(self) -> Iterator[Registered]:
         return iter(self.resources)
@@ -114,6 +120,29 @@ class Recording:
 
     def custom(self) -> list[Registered]:
         return [resource for resource in self.resources if resource.custom]
+
+    def with_id(self, id_: str) -> Registered | None:
+        """The custom resource the mocks gave ``id_``, if any."""
+        return self._by_id.get(id_)
+
+    def references_of(self, resource: Registered) -> list[Registered]:
+        """The resources whose ids appear anywhere in ``resource``'s inputs."""
+        found: list[Registered] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                referenced = self._by_id.get(value)
+                if referenced is not None:
+                    found.append(referenced)
+            elif isinstance(value, Mapping):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        walk(dict(resource.inputs))
+        return found
 
 
 def run_pulumi(
