@@ -453,36 +453,65 @@ def moves_in(assignment: Assignment, phase: int) -> list[Candidate]:
     return sorted((c for p, c in assignment.values() if p == phase), key=lambda c: c.workload)
 
 
-def blocker_in_plan(
-    problem: Problem, assignment: Assignment, workload: str, phase: int, candidates: Iterable[Candidate]
-) -> Blocker | None:
-    """Why ``workload`` could not join ``phase`` of this plan (other moves as planned), or None.
+class PlanLedgers:
+    """A fixed plan's phases as ledgers (each built once), to ask why a workload is not elsewhere."""
 
-    Checks, in order: dependencies, risk, then each candidate's capacity and contracts; the
-    returned blocker is the first candidate's (the preferred destination's).
-    """
-    for dep in problem.depends_on[workload]:
-        if dep not in assignment:
-            return Blocker("dependency", f"it waits for {dep}, which does not move")
-        if assignment[dep][0] >= phase:
-            moved_in = assignment[dep][0]
-            return Blocker("dependency", f"it waits for {dep}, which moves in phase {moved_in} (it must move first)")
-    if not problem.sensitivity_allowed(workload, phase):
-        return Blocker(
-            "risk",
-            f"its sensitivity '{problem.spec.workload_by_name[workload].sensitivity}' is above "
-            f"first_phase_max_sensitivity '{problem.spec.migration.first_phase_max_sensitivity}' in phase 1",
-        )
-    states = states_by_phase(problem, assignment)
-    start = states[min(phase - 1, len(states) - 1)]
-    ledger = Ledger(problem, start, phase)
-    for candidate in moves_in(assignment, phase):
-        if candidate.workload != workload:
-            ledger.apply(start[candidate.workload], candidate)
-    first: Blocker | None = None
-    for candidate in candidates:
-        found = ledger.blocker(start[workload], candidate)
-        if found is None:
-            return None
-        first = first or found
-    return first
+    def __init__(self, problem: Problem, assignment: Assignment) -> None:
+        self.problem = problem
+        self.assignment = assignment
+        self.states = states_by_phase(problem, assignment)
+        self._ledgers: dict[int, Ledger] = {}
+
+    def start_of(self, phase: int) -> dict[str, Placement]:
+        return self.states[min(phase - 1, len(self.states) - 1)]
+
+    def ledger(self, phase: int) -> Ledger:
+        """Phase ``phase`` with all its planned moves applied."""
+        if phase not in self._ledgers:
+            start = self.start_of(phase)
+            ledger = Ledger(self.problem, start, phase)
+            for candidate in moves_in(self.assignment, phase):
+                ledger.apply(start[candidate.workload], candidate)
+            self._ledgers[phase] = ledger
+        return self._ledgers[phase]
+
+    def blocker(self, workload: str, phase: int, candidates: Iterable[Candidate]) -> Blocker | None:
+        """Why ``workload`` could not join ``phase`` of this plan (other moves as planned), or None.
+
+        Checks, in order: dependencies, risk, then each candidate's capacity and contracts; the
+        returned blocker is the first candidate's (the preferred destination's).
+
+        Complexity: O(D · C) after the phase's ledger is built (O(V) once per phase).
+        """
+        assignment = self.assignment
+        for dep in self.problem.depends_on[workload]:
+            if dep not in assignment:
+                return Blocker("dependency", f"it waits for {dep}, which does not move")
+            if assignment[dep][0] >= phase:
+                moved_in = assignment[dep][0]
+                return Blocker("dependency", f"it waits for {dep}, which moves in phase {moved_in} (it must move first)")
+        if not self.problem.sensitivity_allowed(workload, phase):
+            return Blocker(
+                "risk",
+                f"its sensitivity '{self.problem.spec.workload_by_name[workload].sensitivity}' is above "
+                f"first_phase_max_sensitivity '{self.problem.spec.migration.first_phase_max_sensitivity}' in phase 1",
+            )
+        start = self.start_of(phase)
+        ledger = self.ledger(phase)
+        own = assignment.get(workload)
+        planned_here = own is not None and own[0] == phase
+        if planned_here:
+            assert own is not None
+            ledger.apply(start[workload], own[1], sign=-1)
+        try:
+            first: Blocker | None = None
+            for candidate in candidates:
+                found = ledger.blocker(start[workload], candidate)
+                if found is None:
+                    return None
+                first = first or found
+            return first
+        finally:
+            if planned_here:
+                assert own is not None
+                ledger.apply(start[workload], own[1])

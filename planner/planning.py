@@ -13,13 +13,12 @@ from planner.phases import (
     Candidate,
     Ledger,
     Placement,
+    PlanLedgers,
     Problem,
-    blocker_in_plan,
     earliest_phases,
     moves_in,
     schedule_exact,
     schedule_greedy,
-    states_by_phase,
 )
 from planner.plan import (
     Allocation,
@@ -86,7 +85,8 @@ def _assemble(
     problem: Problem, assignment: Assignment, lower_bound: int, optimal: bool, optimality: str
 ) -> MigrationPlan:
     spec = problem.spec
-    states = states_by_phase(problem, assignment)
+    ledgers = PlanLedgers(problem, assignment)
+    states = ledgers.states
     phases = []
     for phase in range(1, len(states)):
         moves = moves_in(assignment, phase)
@@ -96,7 +96,7 @@ def _assemble(
         phases.append(
             Phase(
                 phase=phase,
-                moves=tuple(_move(problem, assignment, states[phase - 1], c, phase) for c in moves),
+                moves=tuple(_move(ledgers, states[phase - 1], c, phase) for c in moves),
                 capacity=tuple(
                     ClusterUse(
                         cluster=c.name,
@@ -145,7 +145,7 @@ def _assemble(
         ),
         initial=_fleet(problem, states[0]),
         phases=tuple(phases),
-        not_migrated=tuple(_why_stays(problem, assignment, w.name) for w in spec.workloads if w.name not in assignment),
+        not_migrated=tuple(_why_stays(ledgers, w.name) for w in spec.workloads if w.name not in assignment),
     )
 
 
@@ -241,10 +241,8 @@ def _check(contract: str, rule: str, value: float, limit: float, margin: float) 
     )
 
 
-def _move(
-    problem: Problem, assignment: Assignment, start: Mapping[str, Placement], candidate: Candidate, phase: int
-) -> Move:
-    spec = problem.spec
+def _move(ledgers: PlanLedgers, start: Mapping[str, Placement], candidate: Candidate, phase: int) -> Move:
+    spec = ledgers.problem.spec
     workload = spec.workload_by_name[candidate.workload]
     sharding = candidate.option.sharding
     assert sharding is not None
@@ -277,19 +275,19 @@ def _move(
         batch_per_replica=sharding.batch_per_replica,
         step_ms=round(sharding.step_ms, 2),
         traffic_steps=steps,
-        **_why_this_phase(problem, assignment, candidate.workload, phase),
-        why_this_cluster=_why_this_cluster(problem, assignment, candidate, phase),
+        **_why_this_phase(ledgers, candidate.workload, phase),
+        why_this_cluster=_why_this_cluster(ledgers, candidate, phase),
     )
 
 
-def _why_this_phase(problem: Problem, assignment: Assignment, workload: str, phase: int) -> dict[str, str]:
+def _why_this_phase(ledgers: PlanLedgers, workload: str, phase: int) -> dict[str, str]:
     """``binding_rule`` and ``why_this_phase`` of a move: what kept it out of the phase before."""
     if phase == 1:
         return {
             "binding_rule": "none",
             "why_this_phase": "phase 1: no dependency, risk, capacity or contract rule held it back",
         }
-    blocker = blocker_in_plan(problem, assignment, workload, phase - 1, problem.candidates[workload])
+    blocker = ledgers.blocker(workload, phase - 1, ledgers.problem.candidates[workload])
     if blocker is None:
         return {
             "binding_rule": "schedule",
@@ -298,8 +296,8 @@ def _why_this_phase(problem: Problem, assignment: Assignment, workload: str, pha
     return {"binding_rule": blocker.rule, "why_this_phase": f"not in phase {phase - 1}: {blocker.reason}"}
 
 
-def _why_this_cluster(problem: Problem, assignment: Assignment, chosen: Candidate, phase: int) -> str:
-    candidates = problem.candidates[chosen.workload]
+def _why_this_cluster(ledgers: PlanLedgers, chosen: Candidate, phase: int) -> str:
+    candidates = ledgers.problem.candidates[chosen.workload]
     if candidates[0] == chosen:
         assert chosen.option.sharding is not None
         return (
@@ -307,12 +305,13 @@ def _why_this_cluster(problem: Problem, assignment: Assignment, chosen: Candidat
             f"cluster{'s' if len(candidates) > 1 else ''} (${chosen.option.sharding.usd_per_hour:,.2f}/h)"
         )
     preferred = candidates[0]
-    blocker = blocker_in_plan(problem, assignment, chosen.workload, phase, [preferred])
+    blocker = ledgers.blocker(chosen.workload, phase, [preferred])
     why = blocker.reason if blocker else "the schedule chose it to keep room elsewhere"
     return f"{chosen.cluster}: the preferred {preferred.cluster} could not take it: {why}"
 
 
-def _why_stays(problem: Problem, assignment: Assignment, workload: str) -> NotMigrated:
+def _why_stays(ledgers: PlanLedgers, workload: str) -> NotMigrated:
+    problem = ledgers.problem
     spec = problem.spec
     options = problem.options[workload]
     cluster = options.current.cluster
@@ -342,7 +341,7 @@ def _why_stays(problem: Problem, assignment: Assignment, workload: str) -> NotMi
         )
     reasons = []
     for phase in range(1, problem.max_phases + 1):
-        blocker = blocker_in_plan(problem, assignment, workload, phase, problem.candidates[workload])
+        blocker = ledgers.blocker(workload, phase, problem.candidates[workload])
         if blocker is None:
             continue
         reasons.append((phase, blocker))
