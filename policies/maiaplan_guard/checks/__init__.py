@@ -1,0 +1,1 @@
+"""The rules: plain functions from resource views and typed configuration to findings."""

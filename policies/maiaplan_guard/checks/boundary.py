@@ -1,0 +1,168 @@
+"""tenant-network-boundary (stack): tenants share no network, resource group or host group.
+
+Peerings (Azure VNet peerings, standalone or inline in a VNet; AWS VPC peerings; GCP network
+peerings) join only networks of one tenant, and every network end must be provably some tenant's.
+No resource of one tenant sits in another tenant's resource group, network, subnet, security group,
+host group, dedicated host, placement group or node group; a resource with no tenant must not sit in
+a hardware-isolated tenant's container either (and vice versa), since nothing proves it is theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import GuardConfig
+from ..findings import Finding
+from ..graph import StackGraph, StackResource, known_strings
+from ..resources import (
+    AWS_PEERING,
+    AZ_PEERING,
+    AZ_VNET,
+    CONTAINER_TYPES,
+    GCP_PEERING,
+    NETWORK_TYPES,
+    TAGGABLE_TYPES,
+)
+from ..values import describe, is_unknown
+
+RULE_PEERING = "peering-within-tenant"
+RULE_CONTAINMENT = "no-foreign-container"
+
+# Peering resource type -> (local-side properties, remote-side properties); () = the resource itself.
+PEERINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    AZ_PEERING: (("virtualNetworkName",), ("remoteVirtualNetwork",)),
+    AWS_PEERING: (("vpcId",), ("peerVpcId",)),
+    GCP_PEERING: (("network",), ("peerNetwork",)),
+    AZ_VNET: ((), ("virtualNetworkPeerings",)),
+}
+
+PEERING_FIX = (
+    "peer only networks of one tenant, referenced by their resources' ids in this stack; "
+    "for a network outside the stack, name its owner in tenant-network-boundary's external_networks."
+)
+
+
+@dataclass(frozen=True)
+class _End:
+    """One end of a peering: a network of the stack, an external network, or something unprovable."""
+
+    label: str
+    tenant: str | None
+    problem: str | None = None
+
+
+def _external_tenant(value: str, config: GuardConfig) -> str | None:
+    for key in (value, value.rstrip("/").rsplit("/", 1)[-1]):
+        if key in config.external_networks:
+            return config.external_networks[key]
+    return None
+
+
+def _ends(graph: StackGraph, peering: StackResource, props: tuple[str, ...], config: GuardConfig) -> list[_End]:
+    if not props:
+        return [_End(peering.label, graph.tenant(peering.urn))]
+    networks = graph.referenced_through(peering, props, NETWORK_TYPES)
+    if networks:
+        return [_End(n.label, graph.tenant(n.urn)) for n in networks]
+    ends: list[_End] = []
+    for path, value in known_strings(peering, props):
+        if is_unknown(value):
+            ends.append(_End(f"{path} = {describe(value)}", None, "is unknown at preview and depends on no network "
+                             "of the stack"))
+        elif (tenant := _external_tenant(value, config)) is not None:
+            ends.append(_End(f"external network {value!r}", tenant))
+        else:
+            ends.append(_End(f"{path} = {value!r}", None, "names no network of the stack and no external_networks "
+                             "entry"))
+    if not ends and peering.type != AZ_VNET:
+        ends.append(_End(f"{'/'.join(props)} = not set", None, "is not set"))
+    return ends
+
+
+def _check_peering(graph: StackGraph, peering: StackResource, config: GuardConfig) -> list[Finding]:
+    local_props, remote_props = PEERINGS[peering.type]
+    remote = _ends(graph, peering, remote_props, config)
+    if not remote:
+        return []
+    ends = _ends(graph, peering, local_props, config) + remote
+
+    def finding(problem: str, value: str) -> Finding:
+        return Finding(peering.urn, peering.label, RULE_PEERING, problem, value, PEERING_FIX, peering.tags.values)
+
+    findings = [
+        finding(f"a peered network {end.problem}, so the peering cannot be shown to stay within one tenant",
+                end.label)
+        for end in ends
+        if end.problem
+    ]
+    untenanted = [end for end in ends if not end.problem and end.tenant is None]
+    findings += [
+        finding("a peered network carries no 'tenant' tag, so the peering cannot be shown to stay within one tenant",
+                end.label)
+        for end in untenanted
+    ]
+    tenants = sorted({end.tenant for end in ends if end.tenant is not None})
+    if len(tenants) > 1:
+        joined = "; ".join(f"{end.label} (tenant '{end.tenant}')" for end in ends if end.tenant is not None)
+        findings.append(finding(f"it joins networks of different tenants {tenants}", joined))
+    return findings
+
+
+def _could_carry_tenant(resource: StackResource) -> bool:
+    return resource.type in TAGGABLE_TYPES or resource.tags.present
+
+
+def _check_containment(graph: StackGraph, resource: StackResource, config: GuardConfig) -> list[Finding]:
+    tenant = graph.tenant(resource.urn)
+    remote_props = PEERINGS.get(resource.type, ((), ()))[1]
+    foreign: dict[str | None, list[str]] = {}
+    for ref in graph.references(resource):
+        container = ref.target
+        if container.type not in CONTAINER_TYPES or ref.prop in remote_props:
+            continue
+        other = graph.tenant(container.urn)
+        if other == tenant:
+            continue
+        # One side unattributed: nothing proves they belong together, which matters when the other side
+        # is hardware-isolated. A side that cannot carry a tag and inherits none is nobody's to judge.
+        if tenant is None and (not _could_carry_tenant(resource) or config.isolation_of(other) != "hardware"):
+            continue
+        if other is None and (not _could_carry_tenant(container) or config.isolation_of(tenant) != "hardware"):
+            continue
+        via = "an explicit dependsOn" if ref.prop == "dependsOn" else f"property '{ref.prop}'"
+        entry = f"{container.label} (via {via})"
+        if entry not in foreign.setdefault(other, []):
+            foreign[other].append(entry)
+    findings: list[Finding] = []
+    own = f"tenant '{tenant}'" if tenant else "no tenant"
+    for other, containers in foreign.items():
+        owner = f"tenant '{other}'" if other else "no tenant"
+        findings.append(
+            Finding(
+                urn=resource.urn,
+                subject=resource.label,
+                rule=RULE_CONTAINMENT,
+                problem=f"it belongs to {own} but sits in a container of {owner}",
+                value=", ".join(containers),
+                fix=("create it in its own tenant's resource group / network / host group, or tag both with "
+                     "the same 'tenant' if they do belong together."),
+                tags=resource.tags.values,
+            )
+        )
+    return findings
+
+
+def check_tenant_network_boundary(graph: StackGraph, config: GuardConfig) -> list[Finding]:
+    """Findings for cross-tenant peerings and for resources in another tenant's containers.
+
+    Complexity: O(total property size + dependencies) over the stack.
+    """
+    findings: list[Finding] = []
+    for resource in graph.resources:
+        if resource.family is None:
+            continue
+        if resource.type in PEERINGS:
+            findings += _check_peering(graph, resource, config)
+        findings += _check_containment(graph, resource, config)
+    return findings
+
