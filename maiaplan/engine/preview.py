@@ -85,7 +85,7 @@ def run_preview(
         InputError: bad project, stack, config, state or policy pack, or a failing program.
     """
     project = load_project(project_dir)
-    config = with_overrides(load_stack_config(project, stack), overrides)
+    config = with_overrides(project, load_stack_config(project, stack), overrides)
     prior = load_prior(state, project, config)
     old = prior.by_urn() if prior is not None else {}
     run = run_loaded(project, config, prior=old, organization=organization)

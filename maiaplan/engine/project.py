@@ -100,12 +100,12 @@ class StackConfig:
         return {key[len(prefix) :]: value for key, value in self.values.items() if key.startswith(prefix)}
 
 
-def with_overrides(config: StackConfig, overrides: Mapping[str, Any] | None) -> StackConfig:
-    """``config`` with ``overrides`` (``namespace:key`` → value) set over the stack file's values."""
+def with_overrides(project: Project, config: StackConfig, overrides: Mapping[str, Any] | None) -> StackConfig:
+    """``config`` with ``overrides`` set over the stack file's values (a bare key is the project's)."""
     if not overrides:
         return config
     values = dict(config.values)
-    values.update({key: config_string(value) for key, value in overrides.items()})
+    values.update({_qualify(key, project.name): config_string(value) for key, value in overrides.items()})
     return replace(config, values=dict(sorted(values.items())))
 
 

@@ -88,7 +88,7 @@ def run_program(
             error (the message names the program's own frame).
     """
     project = load_project(project_dir)
-    config = with_overrides(load_stack_config(project, stack), overrides)
+    config = with_overrides(project, load_stack_config(project, stack), overrides)
     return run_loaded(project, config, prior=prior or {}, organization=organization)
 
 
