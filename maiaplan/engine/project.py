@@ -211,6 +211,13 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         if secret:
             secret_keys.add(key)
         declared = project.declarations.get(key)
+        if declared is not None and declared.secret and not secret:
+            raise InputError(
+                str(file),
+                f"config.{key}",
+                f"Pulumi.yaml declares {key!r} secret, but this stack gives it in plaintext.",
+                f"set it with `pulumi config set --secret {key} <value>`, which writes a `secure:` value.",
+            )
         if declared is not None and declared.type is not None:
             _check_type(file, key, declared.type, plain, secret)
         values[key] = config_string(plain)
@@ -224,7 +231,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
                 str(file),
                 f"config.{declaration.key}",
                 f"stack {stack!r} is missing configuration value {declaration.key!r}"
-                + (f" ({declaration.description})" if declaration.description else "")
+                + (f" ({declaration.description.rstrip('.')})" if declaration.description else "")
                 + ".",
                 f"add `{declaration.key}: <value>` under `config:` in {file.name}, or a default in Pulumi.yaml.",
             )

@@ -58,7 +58,7 @@ def _prior_line(result: PreviewResult) -> str:
         return "Prior state: none (every resource is new)"
     source = str(prior.file) if prior.file else "given"
     if prior.rebased_from:
-        return f"Prior state: {source} (stack {prior.rebased_from!r}, taken as {result.stack!r}'s prior state)"
+        return f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
     return f"Prior state: {source}"
 
 
