@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import compute, managedidentity, network, resources
+from pulumi_azure_native import compute, managedidentity, resources
+from pulumi_azure_native import network as azure_network
 
 from components.images import AzureImage
 from components.tags import ResourceTags
@@ -100,15 +101,15 @@ class MaiaClusterArgs:
             )
 
 
-def _deny_internet_inbound(name: str) -> network.SecurityRuleArgs:
+def _deny_internet_inbound(name: str) -> azure_network.SecurityRuleArgs:
     # Azure's default rules already end in DenyAllInBound; this explicit rule makes the intent
     # visible to reviewers and auditors, and outranks any Allow rule added later by hand.
-    return network.SecurityRuleArgs(
+    return azure_network.SecurityRuleArgs(
         name=f"{name}-deny-internet-inbound",
         description="No inbound traffic from the Internet to tenant compute.",
-        access=network.SecurityRuleAccess.DENY,
-        direction=network.SecurityRuleDirection.INBOUND,
-        protocol=network.SecurityRuleProtocol.ASTERISK,
+        access=azure_network.SecurityRuleAccess.DENY,
+        direction=azure_network.SecurityRuleDirection.INBOUND,
+        protocol=azure_network.SecurityRuleProtocol.ASTERISK,
         priority=100,
         source_address_prefix="Internet",
         source_port_range="*",
@@ -122,9 +123,9 @@ class MaiaCluster(pulumi.ComponentResource):
 
     network: MaiaClusterNetwork
     resource_group: resources.ResourceGroup
-    virtual_network: network.VirtualNetwork
-    subnet: network.Subnet
-    security_group: network.NetworkSecurityGroup
+    virtual_network: azure_network.VirtualNetwork
+    subnet: azure_network.Subnet
+    security_group: azure_network.NetworkSecurityGroup
     proximity_placement_group: compute.ProximityPlacementGroup
     identity: managedidentity.UserAssignedIdentity
     host_group: compute.DedicatedHostGroup | None
@@ -139,7 +140,7 @@ class MaiaCluster(pulumi.ComponentResource):
 
         self.resource_group = resources.ResourceGroup(f"{name}-rg", location=args.location, tags=tags, opts=child)
         group_name = self.resource_group.name
-        self.security_group = network.NetworkSecurityGroup(
+        self.security_group = azure_network.NetworkSecurityGroup(
             f"{name}-nsg",
             resource_group_name=group_name,
             location=args.location,
@@ -147,20 +148,20 @@ class MaiaCluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.virtual_network = network.VirtualNetwork(
+        self.virtual_network = azure_network.VirtualNetwork(
             f"{name}-vnet",
             resource_group_name=group_name,
             location=args.location,
-            address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
+            address_space=azure_network.AddressSpaceArgs(address_prefixes=[args.address_space]),
             tags=tags,
             opts=child,
         )
-        self.subnet = network.Subnet(
+        self.subnet = azure_network.Subnet(
             f"{name}-subnet",
             resource_group_name=group_name,
             virtual_network_name=self.virtual_network.name,
             address_prefix=args.subnet_prefix,
-            network_security_group=network.NetworkSecurityGroupArgs(id=self.security_group.id),
+            network_security_group=azure_network.NetworkSecurityGroupArgs(id=self.security_group.id),
             # Nodes reach nothing outside the network unless a gateway is added deliberately.
             default_outbound_access=False,
             opts=child,

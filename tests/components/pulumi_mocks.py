@@ -63,7 +63,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             record = Registered(
                 urn=response.urn,
@@ -164,7 +164,11 @@ def run_pulumi(
     pulumi.runtime.set_all_config(dict(config or {}))
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
-    _sync_await(run_pulumi_func(program))
+
+    def run() -> None:
+        program()
+
+    _sync_await(run_pulumi_func(run))
     root = settings.get_root_resource()
     exports = {
         name: _sync_await(pulumi.Output.from_input(value).future())

@@ -83,6 +83,12 @@ def tenant_of(recording: Recording, resource: Registered, plan: MigrationPlan) -
     return next(c.tenant for c in plan.clusters if c.name == cluster.name)
 
 
+def cluster_tag(resource: Registered) -> str:
+    tags = tags_of(resource)
+    assert tags is not None, f"{resource.type} is not taggable"
+    return tags["cluster"]
+
+
 def phase_components(recording: Recording) -> list[str]:
     return sorted(r.name for r in recording.of_type(PHASE_COMPONENT))
 
@@ -186,6 +192,7 @@ def test_hardware_isolated_tenants_are_on_dedicated_hosts_or_tenancy(moment: tup
         if resource.type == "azure-native:compute:VirtualMachineScaleSet":
             host_group = resource.inputs.get("hostGroup")
             if isolation[tenant] == "hardware":
+                assert host_group is not None, resource.name
                 referenced = recording.with_id(host_group["id"])
                 assert referenced is not None and referenced.type == "azure-native:compute:DedicatedHostGroup"
             else:
@@ -201,11 +208,11 @@ def test_hardware_isolated_tenants_are_on_dedicated_hosts_or_tenancy(moment: tup
 @pytest.mark.parametrize("moment", MOMENTS, ids=moment_id)
 def test_dedicated_hosts_hold_every_node_of_their_cluster(moment: tuple[int, int]) -> None:
     recording = at(*moment)
-    hosts = Counter(tags_of(r)["cluster"] for r in recording.of_type("azure-native:compute:DedicatedHost"))
+    hosts = Counter(cluster_tag(r) for r in recording.of_type("azure-native:compute:DedicatedHost"))
     nodes = Counter[str]()
     for scale_set in recording.of_type("azure-native:compute:VirtualMachineScaleSet"):
         if "hostGroup" in scale_set.inputs:
-            nodes[tags_of(scale_set)["cluster"]] += int(scale_set.inputs["sku"]["capacity"])
+            nodes[cluster_tag(scale_set)] += int(scale_set.inputs["sku"]["capacity"])
     assert hosts == nodes
 
 
