@@ -36,7 +36,12 @@ class PropertyChange:
 
     @property
     def key(self) -> str:
-        """The top-level property the change is under."""
+        """The top-level property the change is under (a quoted key keeps its quotes)."""
+        if self.path.startswith('["'):
+            end = self.path.find('"]', 2)
+            return self.path[: end + 2] if end >= 0 else self.path
+        if self.path == PROVIDER_KEY:
+            return self.path
         for index, character in enumerate(self.path):
             if character in ".[":
                 return self.path[:index]

@@ -158,28 +158,37 @@ def _wire_hints(cls: type) -> dict[str, Any]:
 
 
 @functools.cache
-def resource_shape(resource_class: type) -> Shape:
-    """The shape of a resource's properties: its ``<Name>Args`` inputs merged with its outputs.
+def args_class(resource_class: type) -> type | None:
+    """The ``@input_type`` class of a resource's inputs, as its generated constructor declares it.
 
-    Generated SDKs define the resource's args class beside it, in the resource's own module (the
-    package namespace may shadow the name with a nested input type of the same name).
+    Generated SDKs overload ``__init__`` with ``(resource_name, args: <Name>Args, opts)``; when a nested
+    type already has that name the args class is ``<Name>InitArgs`` (and the package namespace may
+    shadow either), so the overload's annotation is read first and the two names are the fallback.
     """
     module = sys.modules.get(resource_class.__module__)
-    args_class = getattr(module, f"{resource_class.__name__}Args", None) if module else None
-    classes: list[type] = []
-    if isinstance(args_class, type) and pulumi_types.is_input_type(args_class):
-        classes.append(args_class)
-    classes.append(resource_class)
-    return Shape("object", classes=tuple(classes))
+    candidates: list[Any] = []
+    for overload in typing.get_overloads(vars(resource_class).get("__init__", object)):
+        annotation = getattr(overload, "__annotations__", {}).get("args")
+        candidates.extend(typing.get_args(annotation) or (annotation,))
+    if module is not None:
+        candidates += [getattr(module, f"{resource_class.__name__}{suffix}", None) for suffix in ("InitArgs", "Args")]
+    for candidate in candidates:
+        if isinstance(candidate, type) and pulumi_types.is_input_type(candidate):
+            return candidate
+    return None
+
+
+@functools.cache
+def resource_shape(resource_class: type) -> Shape:
+    """The shape of a resource's properties: its args class's inputs merged with its outputs."""
+    inputs = args_class(resource_class)
+    return Shape("object", classes=(inputs, resource_class) if inputs is not None else (resource_class,))
 
 
 def input_names(resource_class: type) -> frozenset[str]:
     """Wire names of the properties a resource takes as inputs (from its args class)."""
-    module = sys.modules.get(resource_class.__module__)
-    args_class = getattr(module, f"{resource_class.__name__}Args", None) if module else None
-    if isinstance(args_class, type) and pulumi_types.is_input_type(args_class):
-        return frozenset(_wire_hints(args_class))
-    return frozenset()
+    inputs = args_class(resource_class)
+    return frozenset(_wire_hints(inputs)) if inputs is not None else frozenset()
 
 
 def output_names(resource_class: type) -> frozenset[str]:

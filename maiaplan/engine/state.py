@@ -140,10 +140,10 @@ def _secrets_from_state(value: Any) -> Any:
 
 
 def _source_from_state(source: str) -> str | None:
-    """``project://path#line,column`` as ``path:line``."""
+    """``project:///path#line,column`` (the path from the project's root) as ``path:line``."""
     if not source.startswith("project://"):
         return None
-    path, _, position = source[len("project://") :].partition("#")
+    path, _, position = source[len("project://") :].lstrip("/").partition("#")
     line = position.split(",", 1)[0]
     return f"{path}:{line}" if line.isdigit() else path
 
@@ -206,7 +206,7 @@ def _record_to_state(record: ResourceRecord) -> dict[str, Any]:
         state["replaceOnChanges"] = list(record.replace_on_changes)
     if record.source_position:
         path, _, line = record.source_position.rpartition(":")
-        state["sourcePosition"] = f"project://{path}#{line},1" if path else f"project://{line}"
+        state["sourcePosition"] = f"project:///{path}#{line},1" if path else f"project:///{line}"
     return state
 
 

@@ -1,0 +1,65 @@
+"""Integers restored exactly where a provider's schema (its generated SDK) says integer."""
+
+from __future__ import annotations
+
+import pulumi_aws.autoscaling as autoscaling
+import pulumi_aws.ec2 as ec2
+import pulumi_azure_native.compute as compute
+import pulumi_gcp.tpu as tpu
+
+from maiaplan.engine.schema import input_names, output_names, resource_shape, restore_integers
+from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+
+
+def test_nested_integers_of_a_launch_template() -> None:
+    shape = resource_shape(ec2.LaunchTemplate)
+    restored = restore_integers(
+        {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 200.0, "iops": 3000.0}}]},
+        shape,
+    )
+    ebs = restored["blockDeviceMappings"][0]["ebs"]
+    assert ebs == {"volumeSize": 200, "iops": 3000}
+    assert all(type(value) is int for value in ebs.values())
+
+
+def test_integers_of_a_group_and_strings_left_alone() -> None:
+    restored = restore_integers(
+        {"desiredCapacity": 3.0, "maxSize": 4.0, "name": "3.0", "tags": [{"key": "a", "propagateAtLaunch": True}]},
+        resource_shape(autoscaling.Group),
+    )
+    assert restored == {"desiredCapacity": 3, "maxSize": 4, "name": "3.0", "tags": [{"key": "a", "propagateAtLaunch": True}]}
+    assert type(restored["desiredCapacity"]) is int
+    assert restored["tags"][0]["propagateAtLaunch"] is True
+
+
+def test_a_number_the_schema_calls_number_stays_a_float() -> None:
+    # azure-native types sku.capacity as a number (int64 in Azure's spec), platformFaultDomainCount as integer.
+    restored = restore_integers(
+        {"sku": {"capacity": 5.0, "name": "Standard_NM4_Maia100_v1"}, "platformFaultDomainCount": 1.0},
+        resource_shape(compute.VirtualMachineScaleSet),
+    )
+    assert type(restored["sku"]["capacity"]) is float
+    assert type(restored["platformFaultDomainCount"]) is int
+
+
+def test_secrets_unknowns_and_untyped_properties() -> None:
+    shape = resource_shape(autoscaling.Group)
+    secret = {SECRET_SIG_KEY: SECRET_SIG, "value": 2.0}
+    restored = restore_integers({"minSize": secret, "maxSize": UNKNOWN, "unheardOf": 7.0, "desiredCapacity": 2.5}, shape)
+    assert restored["minSize"] == {SECRET_SIG_KEY: SECRET_SIG, "value": 2}
+    assert type(restored["minSize"]["value"]) is int
+    assert restored["maxSize"] == UNKNOWN
+    assert type(restored["unheardOf"]) is float
+    assert restored["desiredCapacity"] == 2.5
+
+
+def test_input_and_output_names_come_from_the_generated_classes() -> None:
+    inputs = input_names(tpu.V2Vm)
+    outputs = output_names(tpu.V2Vm)
+    assert {"acceleratorType", "networkConfig", "zone"} <= inputs
+    assert {"state", "networkEndpoints"} <= outputs - inputs
+    # The package namespace shadows VirtualNetworkArgs with a nested input type; the resource's
+    # own module has the resource's args.
+    import pulumi_azure_native.network as network
+
+    assert "virtualNetworkName" in input_names(network.VirtualNetwork)

@@ -1,0 +1,174 @@
+"""Stack state: `pulumi stack export` files and --save-state snapshots, one format, one reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maiaplan.engine.state import dependency_order, read_state, rebase, state_document, write_state
+from maiaplan.engine.values import make_secret
+from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
+from planner.errors import InputError
+
+STACK = "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev"
+PROVIDER = "urn:pulumi:dev::shop::pulumi:providers:aws::default_7_51_1"
+BUCKET = "urn:pulumi:dev::shop::aws:s3/bucket:Bucket::logs"
+COMPONENT = "urn:pulumi:dev::shop::my:net:Net::core"
+VPC = "urn:pulumi:dev::shop::my:net:Net$aws:ec2/vpc:Vpc::core-vpc"
+
+# What `pulumi stack export` writes (abridged from a real aws stack): encrypted and decrypted
+# secrets, a pending delete, property dependencies with null entries, custom timeouts in seconds.
+EXPORT: dict[str, Any] = {
+    "version": 3,
+    "deployment": {
+        "manifest": {"time": "2025-01-01T10:00:00.0Z", "magic": "abc", "version": "v3.150.0"},
+        "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:x"}},
+        "resources": [
+            {"urn": STACK, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": {"bucket": "logs-1a2b3c4"}},
+            {
+                "urn": PROVIDER,
+                "custom": True,
+                "id": "f1e2d3c4-0000-4000-8000-000000000000",
+                "type": "pulumi:providers:aws",
+                "inputs": {"__internal": {}, "region": "us-west-2", "version": "7.51.1"},
+                "outputs": {"region": "us-west-2", "version": "7.51.1"},
+            },
+            {
+                "urn": BUCKET,
+                "custom": True,
+                "id": "logs-1a2b3c4",
+                "type": "aws:s3/bucket:Bucket",
+                "inputs": {
+                    "bucket": "logs-1a2b3c4",
+                    "tags": {"env": "dev"},
+                    "policy": {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "v1:AAAA:BBBB"},
+                    "token": {SECRET_SIG_KEY: SECRET_SIG, "plaintext": '"s3cr3t-value"'},
+                },
+                "outputs": {"arn": "arn:aws:s3:::logs-1a2b3c4", "bucket": "logs-1a2b3c4", "forceDestroy": False},
+                "parent": STACK,
+                "provider": f"{PROVIDER}::f1e2d3c4-0000-4000-8000-000000000000",
+                "propertyDependencies": {"bucket": None, "tags": []},
+                "customTimeouts": {"create": 1200, "delete": 90.5},
+                "sourcePosition": "project:///__main__.py#12,5",
+                "created": "2025-01-01T10:00:00Z",
+            },
+            {"urn": "urn:pulumi:dev::shop::aws:s3/bucket:Bucket::old", "type": "aws:s3/bucket:Bucket", "delete": True},
+        ],
+    },
+}
+
+
+def write(tmp_path: Path, document: Any, name: str = "state.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_reads_a_stack_export(tmp_path: Path) -> None:
+    snapshot = read_state(write(tmp_path, EXPORT))
+    by_urn = snapshot.by_urn()
+    assert list(by_urn) == [STACK, PROVIDER, BUCKET]  # the pending delete is gone
+    bucket = by_urn[BUCKET]
+    assert bucket.id == "logs-1a2b3c4"
+    assert bucket.name == "logs"
+    assert bucket.provider == f"{PROVIDER}::f1e2d3c4-0000-4000-8000-000000000000"
+    assert bucket.inputs["token"] == make_secret("s3cr3t-value")
+    assert bucket.inputs["policy"] == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "v1:AAAA:BBBB"}
+    assert bucket.property_dependencies == {"bucket": (), "tags": ()}
+    assert bucket.custom_timeouts == {"create": "1200s", "delete": "90.5s"}
+    assert bucket.source_position == "__main__.py:12"
+    assert by_urn[STACK].outputs == {"bucket": "logs-1a2b3c4"}
+
+
+def test_snapshot_round_trip_without_secrets(tmp_path: Path) -> None:
+    records = [
+        ResourceRecord(STACK, "pulumi:pulumi:Stack", "shop-dev", False, {}, outputs={"token": make_secret("hunter22")}),
+        ResourceRecord(
+            VPC,
+            "aws:ec2/vpc:Vpc",
+            "core-vpc",
+            True,
+            {"cidrBlock": "10.0.0.0/16", "count": 2.0},
+            outputs={"arn": UNKNOWN},
+            parent=COMPONENT,
+            provider=f"{PROVIDER}::{UNKNOWN}",
+            id=UNKNOWN,
+            property_dependencies={"cidrBlock": ()},
+            custom_timeouts={"create": "1h30m"},
+            source_position="net.py:7",
+        ),
+        ResourceRecord(COMPONENT, "my:net:Net", "core", False, {}, parent=STACK),
+        ResourceRecord(PROVIDER, "pulumi:providers:aws", "default_7_51_1", True, {"region": "x"}, id=UNKNOWN),
+    ]
+    path = tmp_path / "snapshot.json"
+    write_state(path, records, "1.0")
+    text = path.read_text()
+    assert "hunter22" not in text
+    assert '"count": 2' in text and "2.0" not in text
+    document = json.loads(text)
+    assert document["version"] == 3
+    assert document["deployment"]["manifest"]["time"] == "0001-01-01T00:00:00Z"
+    urns = [resource["urn"] for resource in document["deployment"]["resources"]]
+    assert urns.index(STACK) < urns.index(COMPONENT) < urns.index(VPC)
+    assert urns.index(PROVIDER) < urns.index(VPC)
+    vpc = document["deployment"]["resources"][urns.index(VPC)]
+    assert vpc["customTimeouts"] == {"create": 5400.0}
+    assert vpc["sourcePosition"] == "project:///net.py#7,1"
+    again = read_state(path).by_urn()
+    assert again[VPC].inputs == {"cidrBlock": "10.0.0.0/16", "count": 2}
+    assert again[VPC].source_position == "net.py:7"
+    assert again[STACK].outputs["token"] == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
+    # Same resources, same bytes.
+    write_state(tmp_path / "again.json", list(reversed(records)), "1.0")
+    assert (tmp_path / "again.json").read_text() == text
+
+
+def test_dependency_order_puts_dependencies_first_and_is_stable() -> None:
+    a = ResourceRecord("urn:pulumi:s::p::t:t:T::a", "t:t:T", "a", True, {}, dependencies=("urn:pulumi:s::p::t:t:T::z",))
+    z = ResourceRecord("urn:pulumi:s::p::t:t:T::z", "t:t:T", "z", True, {})
+    m = ResourceRecord("urn:pulumi:s::p::t:t:T::m", "t:t:T", "m", True, {})
+    assert [r.name for r in dependency_order([a, z, m])] == ["m", "z", "a"]
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ("not json", "is not JSON"),
+        ({"resources": []}, "has no `deployment`"),
+        ({"version": 2, "deployment": {}}, "deployment version 2 is not supported"),
+        ({"version": 3, "deployment": {"resources": [{"id": "x"}]}}, "is not a resource"),
+    ],
+)
+def test_bad_state_files(tmp_path: Path, document: Any, problem: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    with pytest.raises(InputError, match=problem):
+        read_state(path)
+
+
+def test_missing_state_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot be read"):
+        read_state(tmp_path / "nowhere.json")
+
+
+def test_rebase_moves_another_stacks_state_to_this_stack(tmp_path: Path) -> None:
+    snapshot = rebase(read_state(write(tmp_path, EXPORT)), "prod", "shop")
+    by_urn = snapshot.by_urn()
+    assert snapshot.rebased_from == "dev"
+    assert "urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod" in by_urn
+    bucket = by_urn["urn:pulumi:prod::shop::aws:s3/bucket:Bucket::logs"]
+    assert bucket.parent == "urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod"
+    assert bucket.provider == (
+        "urn:pulumi:prod::shop::pulumi:providers:aws::default_7_51_1::f1e2d3c4-0000-4000-8000-000000000000"
+    )
+    assert by_urn["urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod"].name == "shop-prod"
+    assert rebase(snapshot, "prod", "shop") is snapshot
+    with pytest.raises(InputError, match="of project shop, not 'other'"):
+        rebase(snapshot, "prod", "other")
+
+
+def test_state_document_of_nothing() -> None:
+    assert state_document([], "1.0")["deployment"]["resources"] == []
