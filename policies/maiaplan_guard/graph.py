@@ -4,7 +4,7 @@ A resource refers to another through the engine's dependency lists (a property's
 ``dependsOn``), which hold even at preview when ids are unknown, and through id or name values it
 holds (an Azure resource id, a GCP network path, an AWS ``vpc-…`` id, an Azure ``resourceGroupName``)
 that match a resource of the stack. A resource's tenant is its own ``tenant`` tag, else its nearest
-ancestor's (components pass it down to children that cannot carry tags).
+ancestor's (components may pass it down), else, for what cannot carry tags, its container's.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from .resources import (
     AZ_RESOURCE_GROUP,
     AZ_SUBNET,
     AZ_VNET,
+    CONTAINER_TYPES,
     GCP_NETWORK,
     GCP_NODE_GROUP,
     GCP_SUBNETWORK,
     ROOT_STACK_TYPE,
+    TAGGABLE_TYPES,
     ResourceView,
     read_tags,
 )
@@ -186,11 +188,17 @@ def _referenced_keys(resource: StackResource, path: str, value: str) -> Iterator
             yield "id", value
 
 
+def can_carry_tags(resource: ResourceView) -> bool:
+    """Whether the resource could carry a ``tenant`` tag itself."""
+    return resource.type in TAGGABLE_TYPES or resource.tags.present
+
+
 class StackGraph:
     """The resources of one stack, indexed for tenant and reference lookups.
 
-    Building it is O(total property size); :meth:`references` is O(size of one resource's
-    properties + its dependencies); :meth:`tenant` is O(depth of the parent chain), memoized.
+    Building it is O(number of resources); :meth:`references` is O(size of one resource's
+    properties + its dependencies), memoized; :meth:`member_tenants` builds the reverse index once,
+    O(total property size); :meth:`tenant` is O(depth of the parent and container chains), memoized.
     """
 
     def __init__(self, resources: Sequence[StackResource]) -> None:
@@ -202,6 +210,9 @@ class StackGraph:
             for key in dict.fromkeys(_identities(resource)):
                 self._identities.setdefault(key, []).append(resource)
         self._inherited: dict[tuple[str, str], str | None] = {}
+        self._tenants: dict[str, str | None] = {}
+        self._references: dict[str, list[Reference]] = {}
+        self._referrers: dict[str, list[StackResource]] | None = None
 
     def inherited_tag(self, urn: str, key: str) -> str | None:
         """Tag ``key`` of the resource, else of its nearest ancestor that has it; lowercased."""
@@ -229,10 +240,46 @@ class StackGraph:
         return value
 
     def tenant(self, urn: str) -> str | None:
-        return self.inherited_tag(urn, "tenant")
+        """The tenant that owns a resource: its ``tenant`` tag, else its nearest ancestor's; for a
+        resource that cannot carry tags (an Azure subnet, a GCP subnetwork), else the one tenant of
+        the containers it sits in (a subnet belongs to its network's tenant)."""
+        if urn in self._tenants:
+            return self._tenants[urn]
+        self._tenants[urn] = None  # a cycle through containers resolves to no tenant
+        tenant = self.inherited_tag(urn, "tenant")
+        resource = self.by_urn.get(urn)
+        if tenant is None and resource is not None and not can_carry_tags(resource):
+            owners = {
+                self.tenant(ref.target.urn)
+                for ref in self.references(resource)
+                if ref.target.type in CONTAINER_TYPES
+            }
+            tenant = owners.pop() if len(owners) == 1 else None
+        self._tenants[urn] = tenant
+        return tenant
+
+    def member_tenants(self, urn: str) -> set[str]:
+        """The tenants of the resources that refer to resource ``urn`` (its members, for a container)."""
+        if self._referrers is None:
+            self._referrers = {}
+            for resource in self.resources:
+                for ref in self.references(resource):
+                    self._referrers.setdefault(ref.target.urn, []).append(resource)
+        return {t for r in self._referrers.get(urn, []) if (t := self.tenant(r.urn)) is not None}
+
+    def network_tenant(self, urn: str) -> str | None:
+        """A network's tenant: its owner, else the one tenant of everything in it."""
+        owner = self.tenant(urn)
+        if owner is not None:
+            return owner
+        members = self.member_tenants(urn)
+        return members.pop() if len(members) == 1 else None
 
     def references(self, resource: StackResource) -> list[Reference]:
         """Every resource of the stack that ``resource`` refers to, once per (property, target)."""
+        cached = self._references.get(resource.urn)
+        if cached is not None:
+            return cached
         seen: dict[tuple[str, str], Reference] = {}
 
         def add(prop: str, target: StackResource | None) -> None:
@@ -251,9 +298,18 @@ class StackGraph:
             if top in _TAG_PROPS or not value or is_unknown(value):
                 continue
             for key in _referenced_keys(resource, path, value):
-                for target in self._identities.get(key, ()):
+                for target in self._lookup(key):
                     add(top, target)
-        return list(seen.values())
+        found = list(seen.values())
+        self._references[resource.urn] = found
+        return found
+
+    def _lookup(self, key: tuple[str, str]) -> list[StackResource]:
+        found = self._identities.get(key)
+        if found is None and key[0].startswith("azure-") and "/" in key[1]:
+            # A resource group name the resource itself does not know yet (unknown at preview).
+            found = self._identities.get((key[0], "*/" + key[1].split("/", 1)[1]))
+        return found or []
 
     def referenced_through(
         self, resource: StackResource, props: Sequence[str], types: frozenset[str]

@@ -17,6 +17,8 @@ AZ_VM: Final = "azure-native:compute:VirtualMachine"
 AZ_VMSS: Final = "azure-native:compute:VirtualMachineScaleSet"
 AZ_HOST_GROUP: Final = "azure-native:compute:DedicatedHostGroup"
 AZ_HOST: Final = "azure-native:compute:DedicatedHost"
+AZ_PPG: Final = "azure-native:compute:ProximityPlacementGroup"
+AZ_IDENTITY: Final = "azure-native:managedidentity:UserAssignedIdentity"
 AZ_RESOURCE_GROUP: Final = "azure-native:resources:ResourceGroup"
 AZ_VNET: Final = "azure-native:network:VirtualNetwork"
 AZ_SUBNET: Final = "azure-native:network:Subnet"
@@ -55,17 +57,19 @@ ROOT_STACK_TYPE: Final = "pulumi:pulumi:Stack"
 # each. Any other resource that carries a tags/labels property is checked too.
 TAGGABLE_TYPES: Final[frozenset[str]] = frozenset(
     {
-        AZ_VM, AZ_VMSS, AZ_HOST_GROUP, AZ_HOST, AZ_RESOURCE_GROUP, AZ_VNET, AZ_NSG, AZ_NIC, AZ_PUBLIC_IP,
+        AZ_VM, AZ_VMSS, AZ_HOST_GROUP, AZ_HOST, AZ_PPG, AZ_IDENTITY, AZ_RESOURCE_GROUP, AZ_VNET, AZ_NSG,
+        AZ_NIC, AZ_PUBLIC_IP,
         AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_ASG, AWS_VPC, AWS_SUBNET, AWS_SECURITY_GROUP,
         AWS_SG_INGRESS_RULE, AWS_PEERING, AWS_PLACEMENT_GROUP, AWS_DEDICATED_HOST,
-        GCP_TPU, GCP_INSTANCE, GCP_INSTANCE_TEMPLATE, GCP_NODE_GROUP,
+        GCP_TPU, GCP_INSTANCE, GCP_INSTANCE_TEMPLATE,
     }
 )
 
-# Where a network or a host can be shared: a resource of one tenant must not sit in another's.
+# Where a network or hardware can be shared (a proximity or placement group co-locates hosts): a
+# resource of one tenant must not sit in another's.
 CONTAINER_TYPES: Final[frozenset[str]] = frozenset(
     {
-        AZ_RESOURCE_GROUP, AZ_VNET, AZ_SUBNET, AZ_NSG, AZ_HOST_GROUP, AZ_HOST,
+        AZ_RESOURCE_GROUP, AZ_VNET, AZ_SUBNET, AZ_NSG, AZ_HOST_GROUP, AZ_HOST, AZ_PPG,
         AWS_VPC, AWS_SUBNET, AWS_SECURITY_GROUP, AWS_PLACEMENT_GROUP, AWS_DEDICATED_HOST,
         GCP_NETWORK, GCP_SUBNETWORK, GCP_NODE_GROUP,
     }

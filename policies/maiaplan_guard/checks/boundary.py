@@ -4,7 +4,9 @@ Peerings (Azure VNet peerings, standalone or inline in a VNet; AWS VPC peerings;
 peerings) join only networks of one tenant, and every network end must be provably some tenant's.
 No resource of one tenant sits in another tenant's resource group, network, subnet, security group,
 host group, dedicated host, placement group or node group; a resource with no tenant must not sit in
-a hardware-isolated tenant's container either (and vice versa), since nothing proves it is theirs.
+a hardware-isolated tenant's container either (and vice versa), since nothing proves it is theirs. A
+container that cannot carry tags (a GCP network) belongs to nobody, so it must not be shared by
+resources of several tenants; a network's tenant, for peerings, is then the one tenant inside it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from ..config import GuardConfig
 from ..findings import Finding
-from ..graph import StackGraph, StackResource, known_strings
+from ..graph import StackGraph, StackResource, can_carry_tags, known_strings
 from ..resources import (
     AWS_PEERING,
     AZ_PEERING,
@@ -21,7 +23,6 @@ from ..resources import (
     CONTAINER_TYPES,
     GCP_PEERING,
     NETWORK_TYPES,
-    TAGGABLE_TYPES,
 )
 from ..values import describe, is_unknown
 
@@ -60,10 +61,10 @@ def _external_tenant(value: str, config: GuardConfig) -> str | None:
 
 def _ends(graph: StackGraph, peering: StackResource, props: tuple[str, ...], config: GuardConfig) -> list[_End]:
     if not props:
-        return [_End(peering.label, graph.tenant(peering.urn))]
+        return [_End(peering.label, graph.network_tenant(peering.urn))]
     networks = graph.referenced_through(peering, props, NETWORK_TYPES)
     if networks:
-        return [_End(n.label, graph.tenant(n.urn)) for n in networks]
+        return [_End(n.label, graph.network_tenant(n.urn)) for n in networks]
     ends: list[_End] = []
     for path, value in known_strings(peering, props):
         if is_unknown(value):
@@ -108,48 +109,56 @@ def _check_peering(graph: StackGraph, peering: StackResource, config: GuardConfi
     return findings
 
 
-def _could_carry_tenant(resource: StackResource) -> bool:
-    return resource.type in TAGGABLE_TYPES or resource.tags.present
-
-
 def _check_containment(graph: StackGraph, resource: StackResource, config: GuardConfig) -> list[Finding]:
     tenant = graph.tenant(resource.urn)
     remote_props = PEERINGS.get(resource.type, ((), ()))[1]
-    foreign: dict[str | None, list[str]] = {}
+    foreign: dict[tuple[str | None, bool], list[str]] = {}  # (other tenant, shared) -> containers
     for ref in graph.references(resource):
         container = ref.target
         if container.type not in CONTAINER_TYPES or ref.prop in remote_props:
             continue
-        other = graph.tenant(container.urn)
-        if other == tenant:
-            continue
-        # One side unattributed: nothing proves they belong together, which matters when the other side
-        # is hardware-isolated. A side that cannot carry a tag and inherits none is nobody's to judge.
-        if tenant is None and (not _could_carry_tenant(resource) or config.isolation_of(other) != "hardware"):
-            continue
-        if other is None and (not _could_carry_tenant(container) or config.isolation_of(tenant) != "hardware"):
-            continue
+        owner = graph.tenant(container.urn)
+        if owner is None and not can_carry_tags(container):
+            # Nobody owns it (a GCP network): it must not be shared by several tenants.
+            others = sorted(graph.member_tenants(container.urn) - {tenant}) if tenant is not None else []
+            if not others:
+                continue
+            owner, shared = others[0], True
+            entry = f"{container.label}, also holding tenant(s) {others}"
+        else:
+            if owner == tenant:
+                continue
+            # One side unattributed: nothing proves they belong together, which matters when the other
+            # side is hardware-isolated. A resource that cannot carry a tag and inherits none is nobody's.
+            if tenant is None and (not can_carry_tags(resource) or config.isolation_of(owner) != "hardware"):
+                continue
+            if owner is None and config.isolation_of(tenant) != "hardware":
+                continue
+            shared, entry = False, container.label
         via = "an explicit dependsOn" if ref.prop == "dependsOn" else f"property '{ref.prop}'"
-        entry = f"{container.label} (via {via})"
-        if entry not in foreign.setdefault(other, []):
-            foreign[other].append(entry)
-    findings: list[Finding] = []
+        entry = f"{entry} (via {via})"
+        if entry not in foreign.setdefault((owner, shared), []):
+            foreign[(owner, shared)].append(entry)
     own = f"tenant '{tenant}'" if tenant else "no tenant"
-    for other, containers in foreign.items():
-        owner = f"tenant '{other}'" if other else "no tenant"
-        findings.append(
-            Finding(
-                urn=resource.urn,
-                subject=resource.label,
-                rule=RULE_CONTAINMENT,
-                problem=f"it belongs to {own} but sits in a container of {owner}",
-                value=", ".join(containers),
-                fix=("create it in its own tenant's resource group / network / host group, or tag both with "
-                     "the same 'tenant' if they do belong together."),
-                tags=resource.tags.values,
-            )
+
+    def problem(owner: str | None, shared: bool) -> str:
+        if shared:
+            return f"it belongs to {own} but shares an unowned container with tenant '{owner}'"
+        return f"it belongs to {own} but sits in a container of {f'tenant {owner!r}' if owner else 'no tenant'}"
+
+    return [
+        Finding(
+            urn=resource.urn,
+            subject=resource.label,
+            rule=RULE_CONTAINMENT,
+            problem=problem(owner, shared),
+            value=", ".join(containers),
+            fix="create it in its own tenant's resource group / network / host group, or tag both with the "
+            "same 'tenant' if they do belong together.",
+            tags=resource.tags.values,
         )
-    return findings
+        for (owner, shared), containers in foreign.items()
+    ]
 
 
 def check_tenant_network_boundary(graph: StackGraph, config: GuardConfig) -> list[Finding]:

@@ -121,9 +121,10 @@ def _launch_template_types(graph: StackGraph, resource: StackResource) -> list[t
 
 
 def _aws_chips_per_instance(graph: StackGraph, resource: StackResource, config: GuardConfig) -> Chips:
-    fix = "set instance_type on the launch template (of this stack) the resource launches from."
     own = resource.get("instanceType")
     types = [("instanceType", own)] if own is not MISSING and own is not None else []
+    fix = ("set instance_type to a literal instance type." if types else
+           "set instance_type on the launch template (of this stack) the resource launches from.")
     types = types or _launch_template_types(graph, resource)
     if not types:
         raise Uncountable("launchTemplate", resource.get("launchTemplate"),
@@ -225,7 +226,8 @@ def region_of(graph: StackGraph, resource: StackResource) -> str | None:
             location = locations.pop() if len(locations) == 1 else None
         return location.replace(" ", "").lower() if location else None
     if family == "aws":
-        region = _known(resource.provider_props.get("region"))
+        # pulumi-aws 7 takes a region per resource; else the provider's.
+        region = _known(resource.get("region")) or _known(resource.provider_props.get("region"))
         if region:
             return region
         zones = [resource.get("availabilityZone"), *items_of(resource.get("availabilityZones"))]
