@@ -199,7 +199,7 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             self.registrations[urn] = registration
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id, outputs)
-        return resource_pb2.ReadResourceResponse(urn=urn, properties=to_struct(outputs))
+        return resource_pb2.ReadResourceResponse(urn=urn, id=request.id, properties=to_struct(outputs))
 
     def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> Any:
         if request.tok == "pulumi:pulumi:getResource":

@@ -170,7 +170,7 @@ def test_malformed_projects_are_refused(tmp_path: Path, text: str, problem: str)
 
 
 def test_a_directory_without_pulumi_yaml_is_not_a_project(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="has no Pulumi.yaml"):
+    with pytest.raises(InputError, match=r"has no Pulumi\.yaml"):
         load_project(tmp_path)
 
 

@@ -1,0 +1,43 @@
+"""Previews of the demo program shared by the format and CLI tests (each starts the demo pack once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maiaplan.engine import maiaplan_version
+from maiaplan.engine.policy import PolicyPackRequest
+from maiaplan.engine.preview import PreviewResult, run_preview
+from maiaplan.engine.runner import run_program
+from maiaplan.engine.state import write_state
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DEMO = FIXTURES / "demo_project"
+DEMO_PACK = FIXTURES / "demo_pack"
+
+
+@pytest.fixture(scope="session")
+def api_token() -> str:
+    """A plaintext the demo program's config holds and the program turns into a secret."""
+    return "tok-4f9a1c77e2d0"
+
+
+@pytest.fixture(scope="session")
+def dev_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dev stack's snapshot, as `maiaplan preview --stack dev --save-state` writes it."""
+    path = tmp_path_factory.mktemp("state") / "dev.json"
+    write_state(path, run_program(DEMO, "dev").resources, maiaplan_version())
+    return path
+
+
+@pytest.fixture(scope="session")
+def oversized(dev_snapshot: Path) -> PreviewResult:
+    """Updates from dev, and two mandatory violations (group too large, volume unencrypted)."""
+    return run_preview(DEMO, "oversized", state=dev_snapshot, policy_packs=[PolicyPackRequest(DEMO_PACK)])
+
+
+@pytest.fixture(scope="session")
+def untagged() -> PreviewResult:
+    """Creates only, two advisory violations and a waived one."""
+    return run_preview(DEMO, "untagged", policy_packs=[PolicyPackRequest(DEMO_PACK)])
