@@ -15,7 +15,7 @@ from typing import Any
 
 from maiaplan.engine import providers
 from maiaplan.engine.project import StackConfig
-from maiaplan.engine.schema import input_names, output_names
+from maiaplan.engine.schema import conform, input_names, output_names, output_shape
 from maiaplan.engine.values import is_secret, make_secret
 from maiaplan.resources import UNKNOWN, ResourceRecord
 
@@ -63,10 +63,11 @@ class PreviewProviders:
             if checked == dict(prior.inputs):
                 return prior.id or UNKNOWN, checked, dict(prior.outputs)
             outputs = {key: value for key, value in prior.outputs.items() if key not in prior.inputs}
-            outputs.update(checked)
+            outputs.update(conform(checked, output_shape(resource_class)) if resource_class is not None else checked)
             return prior.id or UNKNOWN, checked, outputs
         outputs = dict(checked)
         if resource_class is not None:
+            outputs = conform(outputs, output_shape(resource_class))
             for computed in sorted(output_names(resource_class) - input_names(resource_class)):
                 outputs.setdefault(computed, UNKNOWN)
         return UNKNOWN, checked, outputs

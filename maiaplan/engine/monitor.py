@@ -298,10 +298,18 @@ def _program_relative_path(uri: str, project_dir: Path) -> str | None:
     return path.resolve().relative_to(project_dir).as_posix()
 
 
+# The engine's own code is never the program's, even when the project holds it (maiaplan's does).
+_ENGINE_DIR = Path(__file__).resolve().parent
+
+
 def is_program_file(path: Path, project_dir: Path) -> bool:
-    """Whether ``path`` is the program's own source: inside the project, not an installed package."""
+    """Whether ``path`` is the program's own source: inside the project, not an installed package
+    and not this engine."""
     try:
-        relative = path.resolve().relative_to(project_dir)
+        resolved = path.resolve()
+        relative = resolved.relative_to(project_dir)
     except (ValueError, OSError):
+        return False
+    if resolved.is_relative_to(_ENGINE_DIR):
         return False
     return not any(part in ("site-packages", "dist-packages") for part in relative.parts)

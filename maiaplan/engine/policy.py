@@ -9,6 +9,7 @@ policies with the level each ran at, and every violation.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,78 @@ def fails(violation: Violation, fail_on: str) -> bool:
     return fail_on == "advisory" and violation.enforcement_level == EnforcementLevel.ADVISORY
 
 
+class PolicyPacks:
+    """The policy packs of one preview, started together in the background.
+
+    Starting a pack is a process start and its imports; the program runs meanwhile, so the packs
+    are ready when its resources are. Use as a context manager; ``analyze`` waits for the starts.
+    """
+
+    def __init__(
+        self,
+        packs: Sequence[PolicyPackRequest],
+        *,
+        project: str,
+        stack: str,
+        config: Mapping[str, str],
+        organization: str = "organization",
+    ) -> None:
+        self._requests = list(packs)
+        # Paths are resolved now: the program changes the working directory while the packs start.
+        self._sessions = [
+            PolicyPackSession(
+                request.directory.resolve(),
+                project=project,
+                stack=stack,
+                organization=organization,
+                config=dict(config),
+                policy_config=request.config.resolve() if isinstance(request.config, Path) else request.config,
+            )
+            for request in self._requests
+        ]
+        self._executor = ThreadPoolExecutor(max_workers=max(1, len(self._sessions)), thread_name_prefix="policy-pack")
+        self._starts: list[Future[None]] = []
+
+    def __enter__(self) -> PolicyPacks:
+        self._starts = [self._executor.submit(session.start) for session in self._sessions]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for start in self._starts:
+            start.cancel()
+        self._executor.shutdown(wait=True)
+        for session in self._sessions:
+            session.close()
+
+    def analyze(self, records: Sequence[ResourceRecord]) -> PolicyReport:
+        """Each pack over ``records``: ``Analyze`` per resource (reads excepted), then ``AnalyzeStack``.
+
+        Raises:
+            InputError: a directory that is not a Python policy pack, an invalid policy config, or a
+                pack that fails to start or to answer (its stderr's tail in the message).
+        """
+        analyzed = [record for record in records if not record.external]
+        results: list[PackResult] = []
+        for request, session, start in zip(self._requests, self._sessions, self._starts, strict=True):
+            try:
+                start.result()
+                violations = session.analyze(analyzed) + session.analyze_stack(list(records))
+            except PolicyPackError as error:
+                raise InputError(
+                    str(request.directory),
+                    "",
+                    f"the policy pack failed: {error}",
+                    "run the pack on its own (`python -m pulumi.policy 127.0.0.1:0 .` in its directory) to see why.",
+                ) from error
+            levels = {
+                name: policy.enforcement_level
+                for name, policy in session.policy_config.items()
+                if policy.enforcement_level is not None
+            }
+            results.append(PackResult(session.pack_dir, session.info, levels, tuple(violations)))
+        return PolicyReport(tuple(results))
+
+
 def run_policy_packs(
     records: Sequence[ResourceRecord],
     packs: Sequence[PolicyPackRequest],
@@ -95,34 +168,7 @@ def run_policy_packs(
     """Run each pack over ``records`` (per-resource ``Analyze``, then ``AnalyzeStack``).
 
     Raises:
-        InputError: a directory that is not a Python policy pack, an invalid policy config, or a
-            pack that fails to start or to answer (its stderr's tail in the message).
+        InputError: as ``PolicyPacks.analyze``.
     """
-    results: list[PackResult] = []
-    analyzed = [record for record in records if not record.external]
-    for request in packs:
-        session = PolicyPackSession(
-            request.directory,
-            project=project,
-            stack=stack,
-            organization=organization,
-            config=dict(config),
-            policy_config=request.config,
-        )
-        try:
-            with session:
-                violations = session.analyze(analyzed) + session.analyze_stack(list(records))
-                levels = {
-                    name: policy.enforcement_level
-                    for name, policy in session.policy_config.items()
-                    if policy.enforcement_level is not None
-                }
-                results.append(PackResult(session.pack_dir, session.info, levels, tuple(violations)))
-        except PolicyPackError as error:
-            raise InputError(
-                str(request.directory),
-                "",
-                f"the policy pack failed: {error}",
-                "run the pack on its own (`python -m pulumi.policy 127.0.0.1:0 .` in its directory) to see why.",
-            ) from error
-    return PolicyReport(tuple(results))
+    with PolicyPacks(packs, project=project, stack=stack, config=config, organization=organization) as running:
+        return running.analyze(records)

@@ -9,7 +9,7 @@ from typing import Any
 
 from maiaplan.analyzer import Violation
 from maiaplan.engine.diff import Plan, diff
-from maiaplan.engine.policy import PolicyPackRequest, PolicyReport, run_policy_packs
+from maiaplan.engine.policy import PolicyPackRequest, PolicyPacks, PolicyReport
 from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from maiaplan.engine.runner import ProgramRun, run_loaded
 from maiaplan.engine.state import Snapshot, read_state, rebase
@@ -79,7 +79,8 @@ def run_preview(
     """Preview ``stack`` of the project in ``project_dir`` offline.
 
     Runs the program against the prior ``state`` (a ``pulumi stack export`` or ``--save-state``
-    file; none means an empty stack), diffs, then runs each policy pack over the resources.
+    file; none means an empty stack) while the policy packs start, diffs, then runs each pack over
+    the resources.
 
     Raises:
         InputError: bad project, stack, config, state or policy pack, or a failing program.
@@ -88,14 +89,11 @@ def run_preview(
     config = with_overrides(project, load_stack_config(project, stack), overrides)
     prior = load_prior(state, project, config)
     old = prior.by_urn() if prior is not None else {}
-    run = run_loaded(project, config, prior=old, organization=organization)
-    plan = diff(run.resources, old)
-    report = run_policy_packs(
-        run.resources,
-        policy_packs,
-        project=project.name,
-        stack=config.stack,
-        config=config.values,
-        organization=organization,
+    packs = PolicyPacks(
+        policy_packs, project=project.name, stack=config.stack, config=config.values, organization=organization
     )
+    with packs:
+        run = run_loaded(project, config, prior=old, organization=organization)
+        plan = diff(run.resources, old)
+        report = packs.analyze(run.resources)
     return PreviewResult(run, plan, report, prior, summary_markdown)

@@ -23,7 +23,7 @@ from typing import Any
 from pulumi import _types as pulumi_types
 from pulumi.output import Output
 
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY
+from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 _SEQUENCE_ORIGINS = (list, tuple, collections.abc.Sequence, collections.abc.MutableSequence)
 _MAPPING_ORIGINS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
@@ -185,6 +185,12 @@ def resource_shape(resource_class: type) -> Shape:
     return Shape("object", classes=(inputs, resource_class) if inputs is not None else (resource_class,))
 
 
+@functools.cache
+def output_shape(resource_class: type) -> Shape:
+    """The shape of a resource's outputs alone (its getters' ``Output[...]`` types)."""
+    return Shape("object", classes=(resource_class,))
+
+
 def input_names(resource_class: type) -> frozenset[str]:
     """Wire names of the properties a resource takes as inputs (from its args class)."""
     inputs = args_class(resource_class)
@@ -222,4 +228,37 @@ def restore_integers(value: Any, shape: Shape) -> Any:
         if shape.kind == "object":
             return {key: restore_integers(element, shape.field(key)) for key, element in value.items()}
         return value
+    return value
+
+
+def conform(value: Any, shape: Shape) -> Any:
+    """``value`` with each part whose kind the shape contradicts replaced by ``UNKNOWN``.
+
+    A provider reports outputs in its output types, which can differ from its inputs (azure-native
+    takes ``userAssignedIdentities`` as a list of ids and reports a map keyed by id): where an input
+    cannot stand for the output, a preview does not know the output yet. Secrets keep their wrapper.
+    Complexity: O(size of value).
+    """
+    if value is None or value == UNKNOWN or shape.kind == "any":
+        return value
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG:
+        return {**value, "value": conform(value["value"], shape)} if "value" in value else value
+    if isinstance(value, dict) and SECRET_SIG_KEY in value:
+        return value
+    if shape.kind == "object":
+        if not isinstance(value, dict):
+            return UNKNOWN
+        return {key: conform(item, shape.field(key)) for key, item in value.items()}
+    if shape.kind == "map":
+        if not isinstance(value, dict):
+            return UNKNOWN
+        return {key: conform(item, shape.item or ANY) for key, item in value.items()}
+    if shape.kind == "array":
+        if not isinstance(value, list):
+            return UNKNOWN
+        return [conform(item, shape.item or ANY) for item in value]
+    if isinstance(value, dict | list):
+        return UNKNOWN
+    if shape.kind in ("int", "number") and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return UNKNOWN
     return value
