@@ -34,6 +34,7 @@ import collections
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -308,8 +309,34 @@ def _provider_urn(reference: str | None) -> str | None:
     return reference.rsplit("::", 1)[0] if reference else None
 
 
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?)(h|ms|m|s|us|µs|ns)")
+_SECONDS_PER_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def duration_seconds(text: str) -> float:
+    """A Go duration (``"20m"``, ``"1h30m"``), as programs give custom timeouts, in seconds."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text.strip():
+        raise ValueError(f"{text!r} is not a duration such as '20m' or '1h30m'")
+    return sum(float(number) * _SECONDS_PER_UNIT[unit] for number, unit in parts)
+
+
 def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
-    return analyzer_pb2.AnalyzerResourceOptions(protect=record.protect, parent=record.parent or "")
+    """The resource options the engine passes to analyzers (step_generator.go)."""
+    timeouts = {key: duration_seconds(value) for key, value in record.custom_timeouts.items()}
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=record.protect,
+        ignoreChanges=list(record.ignore_changes),
+        deleteBeforeReplace=bool(record.delete_before_replace),
+        deleteBeforeReplaceDefined=record.delete_before_replace is not None,
+        additionalSecretOutputs=list(record.additional_secret_outputs),
+        aliases=list(record.aliases),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=timeouts.get("create", 0.0), update=timeouts.get("update", 0.0),
+            delete=timeouts.get("delete", 0.0),
+        ),
+        parent=record.parent or "",
+    )
 
 
 def _provider(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> analyzer_pb2.AnalyzerProviderResource | None:
@@ -476,6 +503,11 @@ class PolicyPackSession:
     def policy_config(self) -> Mapping[str, PolicyConfig]:
         """Each policy's level and properties as sent to ``Configure``."""
         return dict(self._policy_config)
+
+    @property
+    def pid(self) -> int | None:
+        """The pack process's id while it runs."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def stderr(self) -> str:

@@ -105,9 +105,11 @@ def _error_finding(urn: str, subject: str, error: Exception) -> Finding:
 
 
 def _report(findings: list[Finding], config: GuardConfig | None, report_violation: ReportViolation) -> None:
+    waivers = config.waivers if config else ()
     try:
-        reports = apply_waivers(findings, config.waivers if config else (), today())
-    except Exception as error:  # a bad MAIAPLAN_GUARD_TODAY: report unwaived, with why
+        # "Today" matters only when a waiver could cover a finding.
+        reports = apply_waivers(findings, waivers, today() if findings and waivers else dt.date.min)
+    except ValueError as error:  # a bad MAIAPLAN_GUARD_TODAY: report everything unwaived, and why
         reports = apply_waivers([*findings, _error_finding("", "waiver evaluation", error)], (), dt.date.min)
     for report in reports:
         report_violation(report.message, report.urn or None)

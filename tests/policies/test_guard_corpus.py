@@ -3,6 +3,8 @@ the policy it targets, on the resources it names, and the clean stack is flagged
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from guard_corpus import GUARD_CONFIG, ROOT, SEEDS, Corpus, Seed, clean_corpus
 
@@ -15,8 +17,9 @@ POLICIES = {"maiaplan-tags", "dedicated-hardware", "no-public-ingress", "encrypt
 
 
 @pytest.fixture(scope="module")
-def guard(session_factory) -> PolicyPackSession:  # type: ignore[no-untyped-def]
-    return session_factory(GUARD_CONFIG)
+def guard(session_factory: Any) -> PolicyPackSession:
+    session: PolicyPackSession = session_factory(GUARD_CONFIG)
+    return session
 
 
 def evaluate(session: PolicyPackSession, corpus: Corpus) -> list[Violation]:

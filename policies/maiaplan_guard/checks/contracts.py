@@ -44,7 +44,7 @@ RULE_REGION = "regions"
 RULE_EXCLUSIVE = "exclusive-workloads"
 
 _TPU_TYPE = re.compile(r"^(?P<prefix>[a-z0-9]+)-(?P<cores>[0-9]+)$")
-_ZONE_SUFFIX = re.compile(r"^(?P<region>[a-z]+-[a-z]+[0-9]+)[a-z]$")  # AWS: us-east-1a -> us-east-1
+_ZONE_SUFFIX = re.compile(r"^(?P<region>[a-z]+(?:-[a-z]+)+-[0-9]+)[a-z]$")  # AWS: us-east-1a -> us-east-1
 
 
 @dataclass(frozen=True)
