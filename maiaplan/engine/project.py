@@ -105,7 +105,12 @@ def with_overrides(project: Project, config: StackConfig, overrides: Mapping[str
     if not overrides:
         return config
     values = dict(config.values)
-    values.update({_qualify(key, project.name): config_string(value) for key, value in overrides.items()})
+    for raw_key, value in overrides.items():
+        key = _qualify(raw_key, project.name)
+        declared = project.declarations.get(key)
+        if declared is not None and declared.type is not None:
+            _check_type(Path("--config"), key, declared.type, value, secret=False)
+        values[key] = config_string(value)
     return replace(config, values=dict(sorted(values.items())))
 
 
