@@ -25,14 +25,14 @@ SPEC_FILE = "spec.yaml"
 
 
 @cache
-def _example_text() -> str:
-    return EXAMPLE.read_text(encoding="utf-8")
+def _example_parsed() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    return data
 
 
 def example_data() -> dict[str, Any]:
     """A fresh, mutable copy of the example spec as plain data."""
-    data: dict[str, Any] = yaml.safe_load(_example_text())
-    return copy.deepcopy(data)
+    return copy.deepcopy(_example_parsed())
 
 
 def example_spec() -> MigrationSpec:

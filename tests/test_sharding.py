@@ -236,6 +236,17 @@ def test_latency_too_tight_says_by_how_many_ms() -> None:
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=OverflowError,
+    reason="bug: params × dtype bytes overflows to inf for an absurd (but valid) params_b, and "
+    "max_batch_by_memory's floor(-inf) raises OverflowError instead of ShardingInfeasible",
+)
+def test_absurdly_large_model_is_infeasible_not_a_crash() -> None:
+    with pytest.raises(ShardingInfeasible, match="does not fit in memory"):
+        shard(toy_workload(params_b=1e300), toy_accelerator())
+
+
 # --- invariants and optimality -------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ did-you-mean suggestion where a name is misspelt, and the fix.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from helpers_spec import (
     write_json,
     write_yaml,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.errors import InputError, did_you_mean
 from planner.spec import format_loc, load_spec, parse_spec
@@ -415,6 +418,28 @@ def test_workload_cannot_depend_on_itself() -> None:
     assert_message(error, "workloads[2].depends_on[0]", "a workload cannot depend on itself", "remove the entry")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: float fields accept .inf (pydantic allows infinity by default), so the spec validates and "
+    "sharding later fails with OverflowError (a traceback) instead of an InputError",
+)
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (lambda d: d["workloads"][0]["serving"].update(tokens_per_s=math.inf), "workloads[0].serving.tokens_per_s"),
+        (lambda d: d["workloads"][0]["serving"].update(p99_ms_per_token=math.inf),
+         "workloads[0].serving.p99_ms_per_token"),
+        (lambda d: d["workloads"][0]["model"].update(params_b=math.inf), "workloads[0].model.params_b"),
+        (lambda d: d["catalog"]["maia-100"].update(hbm_gb=math.inf), "catalog.maia-100.hbm_gb"),
+    ],
+    ids=param_id,
+)
+def test_infinite_figures_are_rejected(mutate: Mutation, path: str) -> None:
+    data = example_data()
+    mutate(data)
+    assert_message(spec_error(data), path, "(got inf)")
+
+
 # --- migration and contracts ---------------------------------------------------------------------
 
 
@@ -682,6 +707,50 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
 def test_yaml_round_trip_of_the_example_data_loads(tmp_path: Path) -> None:
     spec = load_spec(write_yaml(tmp_path, example_data()))
     assert len(spec.workloads) == 8
+
+
+def _paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+EXAMPLE_PATHS = _paths(example_data())
+NAMES = ["azure", "aws", "gcp", "maia-100", "anthropic", "copilot", "az-eastus-maia", "embed", "chat-xl"]
+_scalars = (
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6) | st.sampled_from(NAMES)
+)
+_values = st.recursive(
+    _scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(path=st.sampled_from(EXAMPLE_PATHS), value=_values, delete=st.booleans())
+def test_any_edit_of_the_example_validates_or_is_one_input_error(
+    path: tuple[str | int, ...], value: Any, delete: bool
+) -> None:
+    data = example_data()
+    parent: Any = data
+    for part in path[:-1]:
+        parent = parent[part]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    try:
+        parse_spec(data, SPEC_FILE)
+    except InputError as error:
+        assert str(error).startswith(f"{SPEC_FILE}: ")
+        assert error.problem
+        assert "\n" not in str(error)
 
 
 # --- the error type and its helpers --------------------------------------------------------------
