@@ -661,6 +661,21 @@ def test_duplicate_nested_yaml_key_is_rejected(tmp_path: Path) -> None:
     assert_message(caught.value, f"line {line}, column {column}", "duplicate key 'racks'", file=str(path))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: JSON specs are read with json.loads, which keeps the last of duplicate keys silently, while "
+    "the YAML loader rejects them",
+)
+def test_duplicate_json_key_is_rejected(tmp_path: Path) -> None:
+    path = write_json(tmp_path, example_data())
+    text = path.read_text(encoding="utf-8")
+    assert '\n  "name": "maia-pilot",\n' in text
+    path.write_text(text.replace('"name": "maia-pilot",', '"name": "maia-pilot",\n  "name": "other",', 1))
+    with pytest.raises(InputError) as caught:
+        load_spec(path)
+    assert "duplicate key 'name'" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [("- version: 1\n", "list"), ("just a string\n", "str"), ("42\n", "int"), ("", "NoneType")],
