@@ -131,6 +131,17 @@ def _require(key: str, value: str | None, needed_for: str, example: str) -> str:
     return value
 
 
+def _require_figure(spec: MigrationSpec, cluster: PlanCluster, figure: str) -> str:
+    value = getattr(spec.accelerator_of(spec.cluster_by_name[cluster.name]), figure)
+    if value is None:
+        raise InputError(
+            spec.source_file, f"catalog.{cluster.accelerator}.{figure}",
+            f"is not known, and hardware-isolated cluster {cluster.name} needs it",
+            f"add {figure} to the catalog entry of {cluster.accelerator} in the spec",
+        )
+    return str(value)
+
+
 # --- sizes: the plan's chips in each cloud's units -------------------------------------------------
 
 
@@ -154,16 +165,6 @@ def tpu_slices(allocation: Allocation, cluster: PlanCluster, spec: MigrationSpec
         return TpuSlices(allocation.workload, accelerator.tpu_accelerator_type(replica_chips), move.replicas)
     units = sku_units(allocation, cluster)
     return TpuSlices(allocation.workload, accelerator.tpu_accelerator_type(cluster.chips_per_sku), units)
-
-
-def dedicated_host_sku(vm_size: str) -> str:
-    """The Azure dedicated host SKU of a VM size that fills a whole server (one VM per host).
-
-    Azure names host SKUs after the VM family (``Standard_D4s_v5`` -> ``Dsv5-Type1``); Maia's is not
-    public, so this follows the pattern (``Standard_NM4_Maia100_v1`` -> ``NM4Maia100v1-Type1``), an
-    estimate like the VM size itself.
-    """
-    return vm_size.removeprefix("Standard_").replace("_", "") + "-Type1"
 
 
 # --- declaring ------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def declare_cluster(index: int, cluster: PlanCluster, moment: Moment, settings: 
                 admin_ssh_public_key=ssh_key,
                 address_space=network,
                 subnet_prefix=subnet,
-                dedicated_host_sku=dedicated_host_sku(cluster.sku),
+                dedicated_host_sku=_require_figure(spec, cluster, "dedicated_host_sku") if hardware else None,
                 # One Maia VM fills a server: a host per node the cluster holds now, moves included.
                 dedicated_host_count=sum(sku_units(a, cluster) for a in held) if hardware else 0,
                 resident=[MaiaNodes(a.workload, sku_units(a, cluster)) for a in resident],
@@ -259,8 +260,8 @@ def declare_cluster(index: int, cluster: PlanCluster, moment: Moment, settings: 
         TpuClusterArgs(
             tags=tags,
             region=cluster.region,
-            # TPU VMs go to the provider's zone (gcp:zone): the spec names regions, not zones.
-            zone=None,
+            # TPU VMs need a zone: the spec's, else the provider's gcp:zone.
+            zone=spec.cluster_by_name[cluster.name].zone,
             runtime_version=tpu_runtime_version(cluster.sku),
             ip_cidr_range=subnet,
             resident=[tpu_slices(a, cluster, spec, None) for a in resident],

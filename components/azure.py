@@ -85,7 +85,7 @@ class MaiaClusterArgs:
     admin_ssh_public_key: str
     address_space: str
     subnet_prefix: str
-    dedicated_host_sku: str
+    dedicated_host_sku: str | None
     dedicated_host_count: int
     resident: Sequence[MaiaNodes] = ()
 
@@ -94,6 +94,8 @@ class MaiaClusterArgs:
             raise ValueError("a cluster's tags must not name a workload: it serves several")
         if self.dedicated_host_count < 0:
             raise ValueError(f"dedicated_host_count must be 0 or more (got {self.dedicated_host_count})")
+        if self.hardware_isolation and not self.dedicated_host_sku:
+            raise ValueError(f"cluster '{self.tags.cluster}' is hardware-isolated: it needs a dedicated_host_sku")
         if self.dedicated_host_count and not self.hardware_isolation:
             raise ValueError(
                 f"cluster '{self.tags.cluster}' is on shared hardware: it has no dedicated hosts "
@@ -196,7 +198,7 @@ class MaiaCluster(pulumi.ComponentResource):
                     resource_group_name=group_name,
                     host_group_name=self.host_group.name,
                     location=args.location,
-                    sku=compute.SkuArgs(name=args.dedicated_host_sku),
+                    sku=compute.SkuArgs(name=args.dedicated_host_sku),  # checked present: hardware isolation
                     platform_fault_domain=0,
                     auto_replace_on_failure=True,
                     tags=tags,

@@ -50,6 +50,9 @@ class Accelerator(BaseModel):
     sku: str = Field(min_length=1)
     chips_per_sku: int = Field(ge=1)
     tpu_cores_per_chip: int | None = Field(default=None, ge=1)
+    dedicated_host_sku: str | None = Field(
+        default=None, min_length=1, description="Azure dedicated host SKU that holds one VM of `sku` per server."
+    )
     price_per_chip_hour_usd: float = Field(ge=0)
     provenance: Mapping[str, Provenance]
 
@@ -100,6 +103,7 @@ class AcceleratorOverride(BaseModel):
     sku: str | None = Field(default=None, min_length=1)
     chips_per_sku: int | None = Field(default=None, ge=1)
     tpu_cores_per_chip: int | None = Field(default=None, ge=1)
+    dedicated_host_sku: str | None = Field(default=None, min_length=1)
     price_per_chip_hour_usd: float | None = Field(default=None, ge=0)
 
 

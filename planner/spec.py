@@ -71,6 +71,9 @@ class Cluster(_Model):
     name: str = Field(min_length=1)
     provider: Provider
     region: str = Field(min_length=1)
+    zone: str | None = Field(
+        default=None, min_length=1, description="Availability zone, where the provider needs one (TPU VMs)."
+    )
     accelerator: str = Field(min_length=1)
     tenant: str = Field(min_length=1)
     topology: Topology
