@@ -159,10 +159,24 @@ class CapacityError(PlacementError):
 
 
 def workload_nodes(demand: ShardGroupDemand, chips_per_node: int) -> int:
-    """How many nodes ``demand`` holds on nodes of ``chips_per_node`` chips.
+    """How many nodes a workload holds: nodes are never shared between workloads.
 
-    ``ceil(p × replicas / floor(c / t))`` when a TP group fits a node (``ceil(chips / c)`` when
-    ``t`` divides ``c``), else ``replicas × p × ceil(t / c)``.
+    Parameters
+    ----------
+    demand
+        The workload's shard groups (TP ``t``, PP ``p``, replicas).
+    chips_per_node
+        ``c``, the cluster's chips per node.
+
+    Returns
+    -------
+    int
+        ``ceil(p × replicas / floor(c / t))`` when a TP group fits a node (``ceil(chips / c)``
+        when ``t`` divides ``c``, the plan's whole SKU units), else ``replicas × p × ceil(t / c)``.
+
+    Complexity
+    ----------
+    O(1).
     """
     tp, pp = demand.tensor_parallel, demand.pipeline_parallel
     if tp > chips_per_node:
@@ -219,8 +233,7 @@ def _workload_components(demand: ShardGroupDemand, chips_per_node: int) -> list[
     Returns
     -------
     list of (int, int)
-        Components, largest first; the nodes add up to :func:`workload_nodes`, the groups to the
-        replicas.
+        Components; their nodes add up to :func:`workload_nodes`, their groups to the replicas.
 
     Complexity
     ----------
@@ -247,7 +260,7 @@ def _workload_components(demand: ShardGroupDemand, chips_per_node: int) -> list[
     # used (the workload could not fit fewer nodes), so the last component gives it back.
     b, groups = components[-1]
     components[-1] = (b, groups - surplus)
-    return sorted(components, reverse=True)
+    return components
 
 
 # --- empty nodes ----------------------------------------------------------------------------------------
