@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from planner.options import ClusterOption
+from planner.placement import ClusterPlacement
 from planner.plan import FleetState, MigrationPlan
 
 PHASE_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
@@ -261,3 +262,46 @@ def explain(plan: MigrationPlan, workload: str) -> str:
         return "\n".join(lines)
     stays = next(n for n in plan.not_migrated if n.workload == workload)
     return f"{workload} stays on {stays.cluster} ({stays.rule}): {stays.reason}."
+
+
+# --- placement ---------------------------------------------------------------------------------
+
+
+def placement_table(placements: Sequence[ClusterPlacement]) -> str:
+    """Per cluster: used and free chips and fragmentation; per workload: nodes and hop distances."""
+    clusters = table(
+        ("CLUSTER", "TENANT", "CHIPS", "USED", "FREE", "EMPTY NODES", "FRAGMENTATION", "COST HOPS"),
+        [
+            [
+                p.cluster,
+                p.tenant,
+                p.chips,
+                p.used_chips,
+                p.free_chips,
+                p.empty_nodes,
+                f"{p.fragmentation_share:.1%}",
+                p.cost_hops,
+            ]
+            for p in placements
+        ],
+        right=range(2, 8),
+    )
+    workloads = table(
+        ("WORKLOAD", "CLUSTER", "TP×PP", "REPLICAS", "CHIPS", "NODES", "MEAN HOPS", "MAX HOPS"),
+        [
+            [
+                w.workload,
+                p.cluster,
+                f"{w.tensor_parallel}×{w.pipeline_parallel}",
+                w.replicas,
+                w.chips,
+                len(w.nodes),
+                f"{w.mean_hops:.2f}",
+                w.max_hops,
+            ]
+            for p in placements
+            for w in p.workloads
+        ],
+        right=range(3, 8),
+    )
+    return f"{clusters}\n\n{workloads}"

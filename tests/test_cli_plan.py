@@ -73,3 +73,18 @@ def test_explain_moving_and_staying(capsys: pytest.CaptureFixture[str]) -> None:
     assert "moves in phase 2" in out and "waits for router-small" in out
     assert main(["explain", EXAMPLE, "code-assist"]) == 0
     assert "gcp-commit" in capsys.readouterr().out
+
+
+def test_place_reports_hops_and_free_chips_per_phase(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", EXAMPLE, "--phase", "3", "--format", "json"]) == 0
+    clusters = {p["cluster"]: p for p in json.loads(capsys.readouterr().out)}
+    eastus = clusters["az-eastus-maia"]
+    assert {w["workload"] for w in eastus["workloads"]} == {"router-small", "embed", "safety-filter", "chat-fast"}
+    assert eastus["used_chips"] + eastus["free_chips"] == eastus["chips"] == 256
+    assert all(w["max_hops"] <= 1 for w in eastus["workloads"])  # TP groups inside one node
+    assert clusters["aws-use1-h100"]["used_chips"] == 0  # its workloads moved in phases 1 and 2
+
+
+def test_place_rejects_a_phase_outside_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["place", EXAMPLE, "--phase", "9"]) == 2
+    assert "--phase: is 9, but the plan has phases 0 to 3" in capsys.readouterr().err

@@ -1,0 +1,68 @@
+"""Place a whole fleet state: every cluster's allocations on concrete chips of its network graph."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from planner.errors import InputError
+from planner.options import WorkloadOptions
+from planner.placement import ClusterPlacement, PlacementError, ShardGroupDemand, place_shard_groups
+from planner.plan import Allocation
+from planner.spec import MigrationSpec
+from planner.topology import build_cluster_graph
+
+
+def place_fleet(
+    spec: MigrationSpec, options: Mapping[str, WorkloadOptions], allocations: Sequence[Allocation]
+) -> list[ClusterPlacement]:
+    """Place the shard groups of every allocation, cluster by cluster, in spec order.
+
+    Parameters
+    ----------
+    spec
+        The spec (clusters, their topology and accelerator).
+    options
+        Every workload's options (:func:`planner.options.all_options`): the sharding of each allocation.
+    allocations
+        A fleet state, e.g. ``plan.state_after(k).allocations``.
+
+    Returns
+    -------
+    list of ClusterPlacement
+        One per cluster of the spec, empty clusters included.
+
+    Raises
+    ------
+    InputError
+        When a cluster's allocations cannot be placed (names the cluster and the shortfall).
+
+    Complexity: O(chips) overall: the graph build and placement are linear per cluster.
+    """
+    placements = []
+    for index, cluster in enumerate(spec.clusters):
+        demands = []
+        for allocation in allocations:
+            if allocation.cluster != cluster.name or allocation.chips == 0:
+                continue
+            workload = options[allocation.workload]
+            option = next(o for o in (workload.current, *workload.destinations) if o.cluster == cluster.name)
+            assert option.sharding is not None
+            demands.append(
+                ShardGroupDemand(
+                    workload=allocation.workload,
+                    tenant=spec.workload_by_name[allocation.workload].tenant,
+                    tensor_parallel=option.sharding.tensor_parallel,
+                    pipeline_parallel=option.sharding.pipeline_parallel,
+                    replicas=option.sharding.replicas,
+                )
+            )
+        try:
+            placements.append(place_shard_groups(build_cluster_graph(spec, cluster), demands))
+        except PlacementError as error:
+            raise InputError(
+                spec.source_file,
+                f"clusters[{index}]",
+                f"cannot place the shard groups of {cluster.name}: {error}",
+                "enlarge the cluster's topology or move workloads elsewhere",
+            ) from None
+    return placements
