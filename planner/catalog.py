@@ -34,7 +34,7 @@ class Provenance(BaseModel):
 class Accelerator(BaseModel):
     """One accelerator chip as the planner uses it. Link bandwidths are per chip."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str
     provider: Provider
@@ -88,7 +88,7 @@ class AcceleratorOverride(BaseModel):
     For a name not in the built-in catalog, every required figure must be given.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     provider: Provider | None = None
     hbm_gb: float | None = Field(default=None, gt=0)
@@ -182,6 +182,10 @@ def resolve_catalog(overrides: Mapping[str, AcceleratorOverride]) -> dict[str, A
                 )
             values: dict[str, Any] = {"name": name}
             provenance: dict[str, Provenance] = {}
+        elif override.provider is not None and override.provider != base.provider:
+            raise CatalogEntryError(
+                name, "provider", f"'{name}' is sold by {base.provider}: a spec cannot move it to {override.provider}"
+            )
         else:
             values = base.model_dump(exclude={"provenance"})
             provenance = dict(base.provenance)

@@ -8,10 +8,11 @@ so that :func:`load_spec` can name the exact field path of the problem.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 import networkx as nx
 import yaml
@@ -47,7 +48,7 @@ class SpecPathError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Tenant(_Model):
@@ -86,7 +87,7 @@ class Cluster(_Model):
     def _non_negative(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
         for index, chips in enumerate(value or ()):
             if chips < 0:
-                raise SpecPathError(f"[{index}]", f"must be 0 or more chips (got {chips})")
+                raise SpecPathError(f"[{index}]", f"must be 0 or more chips (got {chips})", "use 0 for no capacity")
         return value
 
 
@@ -114,11 +115,11 @@ class Contract(_Model):
 class Model(_Model):
     """A transformer's shape: what sizes its weights and its KV cache."""
 
-    params_b: float = Field(gt=0, description="Parameters, in billions.")
+    params_b: float = Field(gt=0, le=100_000, description="Parameters, in billions.")
     dtype: Dtype
-    layers: int = Field(ge=1)
-    kv_heads: int = Field(ge=1)
-    head_dim: int = Field(ge=1)
+    layers: int = Field(ge=1, le=10_000)
+    kv_heads: int = Field(ge=1, le=10_000)
+    head_dim: int = Field(ge=1, le=100_000)
 
     @property
     def dtype_bytes(self) -> float:
@@ -126,9 +127,11 @@ class Model(_Model):
 
 
 class Serving(_Model):
-    tokens_per_s: float = Field(gt=0, description="Peak output tokens per second, all sequences together.")
-    p99_ms_per_token: float = Field(gt=0, description="Bound on one decode step.")
-    context_tokens: int = Field(ge=1, description="Average live context of a sequence (sizes the KV cache).")
+    tokens_per_s: float = Field(gt=0, le=1e12, description="Peak output tokens per second, all sequences together.")
+    p99_ms_per_token: float = Field(gt=0, le=1e7, description="Bound on one decode step.")
+    context_tokens: int = Field(
+        ge=1, le=100_000_000, description="Average live context of a sequence (sizes the KV cache)."
+    )
 
 
 class Workload(_Model):
@@ -163,11 +166,23 @@ class Migration(_Model):
     def _steps_rise_to_100(cls, steps: tuple[int, ...]) -> tuple[int, ...]:
         for index, percent in enumerate(steps):
             if not 1 <= percent <= 100:
-                raise SpecPathError(f"[{index}]", f"must be a percent from 1 to 100 (got {percent})")
+                raise SpecPathError(
+                    f"[{index}]",
+                    f"must be a percent from 1 to 100 (got {percent})",
+                    "e.g. traffic_steps: [1, 10, 50, 100]",
+                )
             if index and percent <= steps[index - 1]:
-                raise SpecPathError(f"[{index}]", f"must rise step by step (got {steps[index - 1]} then {percent})")
+                raise SpecPathError(
+                    f"[{index}]",
+                    f"must rise step by step (got {steps[index - 1]} then {percent})",
+                    "list the percents in increasing order, e.g. [1, 10, 50, 100]",
+                )
         if steps[-1] != 100:
-            raise SpecPathError(f"[{len(steps) - 1}]", f"the last step must be 100 (got {steps[-1]})")
+            raise SpecPathError(
+                f"[{len(steps) - 1}]",
+                f"the last step must be 100 (got {steps[-1]})",
+                "end with 100: a move completes with all its traffic on the new home",
+            )
         return steps
 
 
@@ -286,7 +301,7 @@ class MigrationSpec(_Model):
                 yield SpecPathError(
                     f"{at}.provider",
                     f"'{cluster.accelerator}' is sold by {accelerator.provider}, not {cluster.provider}",
-                    f"set provider: {accelerator.provider}, or pick a {cluster.provider} accelerator",
+                    f"set provider: {accelerator.provider}, or pick an accelerator sold by {cluster.provider}",
                 )
             size = self.cluster_chips(cluster)
             for k, chips in enumerate(cluster.capacity_by_phase or ()):
@@ -388,6 +403,22 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
 
 
+def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object hook that rejects duplicate keys instead of keeping the last one."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateJsonKey(key)
+        seen[key] = value
+    return seen
+
+
+class _DuplicateJsonKey(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
 def format_loc(loc: Sequence[int | str]) -> str:
     """``('workloads', 3, 'serving', 'tokens_per_s')`` -> ``workloads[3].serving.tokens_per_s``."""
     path = ""
@@ -416,8 +447,15 @@ def _describe(error: ErrorDetails) -> tuple[str, str, str]:
         field = str(loc[-1])
         return path, f"unknown field '{field}'", "remove it, or correct its spelling (see examples/maia-pilot.yaml)"
     got = error.get("input")
-    shown = json.dumps(got) if isinstance(got, (str, int, float, bool)) or got is None else type(got).__name__
+    if isinstance(got, float):
+        shown = f"{got:g}"  # inf, nan, 1e+300: as YAML users write them
+    elif isinstance(got, (str, int)) or got is None:
+        shown = json.dumps(got)
+    else:
+        shown = type(got).__name__
     problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {shown})"
+    if kind == "literal_error" and isinstance(got, str):
+        problem += did_you_mean(got, re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
     return path, problem, f"set {path} to a value that satisfies this"
 
 
@@ -425,11 +463,16 @@ def _extra_field_hint(spec_error: ErrorDetails) -> str:
     """For an unknown field, the closest allowed field name of the same model, if any."""
     loc = spec_error["loc"]
     model: type[BaseModel] | None = MigrationSpec
+    next_is_key = False  # after a mapping field (catalog:), the next part is an entry's name
     for part in loc[:-1]:
         if isinstance(part, int) or model is None:
             continue
+        if next_is_key:
+            next_is_key = False
+            continue
         field = model.model_fields.get(str(part))
         annotation = field.annotation if field else None
+        next_is_key = get_origin(annotation) in (Mapping, dict)
         model = _model_in(annotation)
     if model is None:
         return ""
@@ -502,7 +545,14 @@ def load_spec(path: str | Path) -> MigrationSpec:
         raise InputError(file, "", "is not UTF-8 text", "save the spec as UTF-8 YAML or JSON") from None
     if file.endswith(".json"):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_json_object)
+        except _DuplicateJsonKey as error:
+            raise InputError(
+                file,
+                "",
+                f"is not valid: duplicate key '{error.key}' in one JSON object",
+                "keep one of the two entries",
+            ) from None
         except json.JSONDecodeError as error:
             raise InputError(
                 file,

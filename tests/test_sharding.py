@@ -21,6 +21,7 @@ import pytest
 from helpers_spec import example_data, example_spec, toy_accelerator, toy_workload, workload_named
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from planner import performance as perf
 from planner.catalog import Accelerator, builtin_catalog
@@ -236,15 +237,12 @@ def test_latency_too_tight_says_by_how_many_ms() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="bug: params × dtype bytes overflows to inf for an absurd (but valid) params_b, and "
-    "max_batch_by_memory's floor(-inf) raises OverflowError instead of ShardingInfeasible",
-)
 def test_absurdly_large_model_is_infeasible_not_a_crash() -> None:
+    # The spec bounds params_b (100,000 billion); at the bound the model simply does not fit.
     with pytest.raises(ShardingInfeasible, match="does not fit in memory"):
-        shard(toy_workload(params_b=1e300), toy_accelerator())
+        shard(toy_workload(params_b=100_000), toy_accelerator())
+    with pytest.raises(ValidationError, match="less than or equal to 100000"):
+        toy_workload(params_b=1e300)
 
 
 # --- invariants and optimality -------------------------------------------------------------------

@@ -141,11 +141,6 @@ def test_unknown_field_without_a_close_name_has_no_suggestion() -> None:
     assert "did you mean" not in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _extra_field_hint walks catalog.<name> as a field name, loses the AcceleratorOverride "
-    "model and so gives no did-you-mean for a misspelt figure in a catalog entry",
-)
 def test_unknown_field_in_a_catalog_entry_suggests_the_figure() -> None:
     data = example_data()
     data["catalog"]["maia-100"]["hmb_gb"] = 64
@@ -418,11 +413,6 @@ def test_workload_cannot_depend_on_itself() -> None:
     assert_message(error, "workloads[2].depends_on[0]", "a workload cannot depend on itself", "remove the entry")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: float fields accept .inf (pydantic allows infinity by default), so the spec validates and "
-    "sharding later fails with OverflowError (a traceback) instead of an InputError",
-)
 @pytest.mark.parametrize(
     ("mutate", "path"),
     [
@@ -462,11 +452,6 @@ def test_traffic_steps_rise_from_1_to_100(steps: list[int], path: str, problem: 
     assert str(error).startswith(f"{SPEC_FILE}: {path}: {problem}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: field validators (traffic_steps, negative capacity_by_phase) raise SpecPathError "
-    "without a fix, so these messages end without the 'Fix:' every bad input should carry",
-)
 @pytest.mark.parametrize(
     ("mutate", "path"),
     [
@@ -661,11 +646,6 @@ def test_duplicate_nested_yaml_key_is_rejected(tmp_path: Path) -> None:
     assert_message(caught.value, f"line {line}, column {column}", "duplicate key 'racks'", file=str(path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: JSON specs are read with json.loads, which keeps the last of duplicate keys silently, while "
-    "the YAML loader rejects them",
-)
 def test_duplicate_json_key_is_rejected(tmp_path: Path) -> None:
     path = write_json(tmp_path, example_data())
     text = path.read_text(encoding="utf-8")
