@@ -13,8 +13,10 @@ block, so :func:`serve` installs an analyzer servicer that reports messages star
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
@@ -75,6 +77,41 @@ def _request_scope() -> Iterator[None]:
         yield
     finally:
         del _request.cache
+
+
+def _per_request(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` of one argument, computed once per argument object within a request scope."""
+
+    @functools.wraps(function)
+    def shared(value: Any, *args: Any, **kwargs: Any) -> T:
+        cache: dict[object, Any] | None = getattr(_request, "cache", None)
+        if cache is None or args or kwargs:
+            return function(value, *args, **kwargs)
+        key = (function, id(value))
+        hit = cache.get(key)
+        if hit is None or hit[0] is not value:  # the cache holds the argument, so its id stays unique
+            hit = cache[key] = (value, function(value))
+        return hit[1]
+
+    return shared
+
+
+def share_sdk_deserialization(sdk: types.ModuleType) -> None:
+    """Let the policies of one request share pulumi-policy's reading of the request.
+
+    pulumi-policy converts, deserializes and proxies a resource's properties once per policy, the
+    bulk of the pack's time; these are pure functions of the request, so within a request scope
+    each runs once per properties message. Outside a request scope (and for remediation, which
+    proxies secrets) they run as before. A pulumi-policy without these names is left as it is.
+    """
+    json_format = getattr(sdk, "json_format", None)
+    if json_format is not None and hasattr(json_format, "MessageToDict"):
+        shim = types.SimpleNamespace(**vars(json_format))
+        shim.MessageToDict = _per_request(json_format.MessageToDict)
+        sdk.json_format = shim  # type: ignore[attr-defined]
+    for name in ("deserialize_properties", "unknown_checking_proxy"):
+        if callable(getattr(sdk, name, None)):
+            setattr(sdk, name, _per_request(getattr(sdk, name)))
 
 
 def _shared(key: object, build: Callable[[], T]) -> T:
@@ -249,6 +286,7 @@ def waiver_aware_servicer() -> type:
 def serve() -> None:
     """Start the analyzer: print its port on stdout's first line and serve until interrupted."""
     setattr(sdk_policy, "_PolicyAnalyzerServicer", waiver_aware_servicer())  # noqa: B010 (a private hook)
+    share_sdk_deserialization(sdk_policy)
     PolicyPack(
         name=PACK_NAME,
         policies=build_policies(),

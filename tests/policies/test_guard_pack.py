@@ -113,3 +113,25 @@ def test_the_servicer_hook_is_checked_at_start_up(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delattr(sdk_policy._PolicyAnalyzerServicer, "_create_report_violation")
     with pytest.raises(RuntimeError, match="to report waived violations at advisory level"):
         waiver_aware_servicer()
+
+
+def test_policies_of_one_request_share_the_sdks_reading_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [vmss(encryption=False), ResourceRecord(URN + "2", VMSS, "pool2", True, {"tags": {"tenant": "x"}})]
+    expected = [diagnostics(servicer(), record) for record in records]
+    calls: list[object] = []
+    json_format = getattr(sdk_policy, "json_format")  # noqa: B009 (not re-exported)
+    convert = json_format.MessageToDict
+
+    def counting(message: Any) -> Any:
+        calls.append(message)
+        return convert(message)
+
+    monkeypatch.setattr(sdk_policy, "json_format", json_format)
+    monkeypatch.setattr(json_format, "MessageToDict", counting)
+    for name in ("deserialize_properties", "unknown_checking_proxy"):
+        monkeypatch.setattr(sdk_policy, name, getattr(sdk_policy, name))
+    pack.share_sdk_deserialization(sdk_policy)
+    service = servicer()
+    calls.clear()  # Configure converts the policies' configurations
+    assert [diagnostics(service, record) for record in records] == expected
+    assert len(calls) == len(records)  # once per request, not once per policy

@@ -18,8 +18,10 @@ import pulumi
 import pytest
 from guard_corpus import SEEDS, clean_corpus
 from maiaplan_guard import resources as guard_types
-from maiaplan_guard.checks import dedicated, encryption, ingress
 from maiaplan_guard.checks.boundary import PEERINGS
+from maiaplan_guard.checks.dedicated import _PLACEMENTS
+from maiaplan_guard.checks.encryption import _CHECKS as ENCRYPTION_CHECKS
+from maiaplan_guard.checks.ingress import _CHECKS as INGRESS_CHECKS
 from pulumi.runtime import settings
 
 from maiaplan.resources import ResourceRecord
@@ -40,7 +42,7 @@ def sdk_class(token: str) -> type:
 def pack_tokens() -> set[str]:
     values = [getattr(guard_types, name) for name in dir(guard_types) if name.isupper()]
     tokens = {v for v in values if isinstance(v, str) and v.split(":", 1)[0] in _PACKAGES}
-    tables = (dedicated._PLACEMENTS, ingress._CHECKS, encryption._CHECKS, PEERINGS)
+    tables = (_PLACEMENTS, INGRESS_CHECKS, ENCRYPTION_CHECKS, PEERINGS)
     return tokens | {token for table in tables for token in table}
 
 
