@@ -104,36 +104,42 @@ _TAG_PROPS: Final = frozenset({"tags", "tagsAll", "labels", "effectiveLabels", "
 
 
 def _azure_key(kind: str, rg: str | None, name: str) -> tuple[str, str]:
+    """An Azure identity key: names are case-insensitive and unique only within a resource group,
+    so the key carries the group (``*`` when it is not known)."""
     return kind, f"{(rg or '*').lower()}/{name.lower()}"
+
+
+def _azure_identity(kind: str, rg: str | None, name: str) -> Iterator[tuple[str, str]]:
+    yield _azure_key(kind, rg, name)
+    yield f"{kind}@any-group", name.lower()
 
 
 def _identities(resource: StackResource) -> Iterator[tuple[str, str]]:
     """The keys under which other resources may name ``resource``."""
     props = resource.props
-    for prop in _ID_PROPS:
-        value = props.get(prop)
-        if isinstance(value, str) and value and not is_unknown(value):
-            yield "id", value
-    rg = props.get("resourceGroupName")
-    rg = rg if isinstance(rg, str) and not is_unknown(rg) else None
 
     def known(prop: str) -> str | None:
         value = props.get(prop)
         return value if isinstance(value, str) and value and not is_unknown(value) else None
 
-    if resource.type == AZ_RESOURCE_GROUP and rg:
-        yield "azure-rg", rg.lower()
-    azure_named = {AZ_VNET: "virtualNetworkName", AZ_NSG: "networkSecurityGroupName", AZ_HOST_GROUP: "hostGroupName"}
-    if resource.type in azure_named and (name := known(azure_named[resource.type])):
-        kind = {AZ_VNET: "azure-vnet", AZ_NSG: "azure-nsg", AZ_HOST_GROUP: "azure-hostgroup"}[resource.type]
-        yield _azure_key(kind, rg, name)
-        yield _azure_key(kind, None, name)
-    if resource.type == AZ_SUBNET and (vnet := known("virtualNetworkName")) and (subnet := known("subnetName")):
-        yield _azure_key("azure-subnet", rg, f"{vnet}/{subnet}")
-        yield _azure_key("azure-subnet", None, f"{vnet}/{subnet}")
-    if resource.type == AZ_HOST and (group := known("hostGroupName")) and (host := known("hostName")):
-        yield _azure_key("azure-host", rg, f"{group}/{host}")
-        yield _azure_key("azure-host", None, f"{group}/{host}")
+    for prop in _ID_PROPS:
+        if value := known(prop):
+            yield "id", value
+
+    # An Azure resource's own name is an input named after its type (autonamed at check); its
+    # outputs, which stack policies see, carry it as `name`.
+    own = {AZ_RESOURCE_GROUP: "resourceGroupName", AZ_VNET: "virtualNetworkName", AZ_NSG: "networkSecurityGroupName",
+           AZ_HOST_GROUP: "hostGroupName", AZ_SUBNET: "subnetName", AZ_HOST: "hostName"}
+    name = (known(own[resource.type]) or known("name")) if resource.type in own else None
+    rg = None if resource.type == AZ_RESOURCE_GROUP else known("resourceGroupName")
+    if resource.type == AZ_RESOURCE_GROUP and name:
+        yield "azure-rg", name.lower()
+    kinds = {AZ_VNET: "azure-vnet", AZ_NSG: "azure-nsg", AZ_HOST_GROUP: "azure-hostgroup"}
+    if resource.type in kinds and name:
+        yield from _azure_identity(kinds[resource.type], rg, name)
+    parent = {AZ_SUBNET: ("azure-subnet", "virtualNetworkName"), AZ_HOST: ("azure-host", "hostGroupName")}
+    if resource.type in parent and name and (outer := known(parent[resource.type][1])):
+        yield from _azure_identity(parent[resource.type][0], rg, f"{outer}/{name}")
     gcp_named = {GCP_NETWORK: "gcp-network", GCP_SUBNETWORK: "gcp-subnetwork", GCP_NODE_GROUP: "gcp-nodegroup"}
     if resource.type in gcp_named and (name := known("name")):
         yield gcp_named[resource.type], name
@@ -305,11 +311,14 @@ class StackGraph:
         return found
 
     def _lookup(self, key: tuple[str, str]) -> list[StackResource]:
-        found = self._identities.get(key)
-        if found is None and key[0].startswith("azure-") and "/" in key[1]:
-            # A resource group name the resource itself does not know yet (unknown at preview).
-            found = self._identities.get((key[0], "*/" + key[1].split("/", 1)[1]))
-        return found or []
+        kind, value = key
+        if kind == "azure-rg" or not kind.startswith("azure-"):
+            return self._identities.get(key, [])
+        group, name = value.split("/", 1)
+        if group == "*":  # the reference does not say which group: any resource of that name
+            return self._identities.get((f"{kind}@any-group", name), [])
+        # Else that group's, or one whose own group is not known yet (unknown at preview).
+        return self._identities.get(key) or self._identities.get((kind, f"*/{name}"), [])
 
     def referenced_through(
         self, resource: StackResource, props: Sequence[str], types: frozenset[str]

@@ -231,6 +231,25 @@ def test_a_resource_group_named_by_value_is_a_container() -> None:
     assert finding.value == "ResourceGroup 'rg' (via property 'resourceGroupName')"
 
 
+def test_azure_outputs_name_resources_by_name() -> None:
+    # Stack policies see outputs, where an Azure resource's own name is `name`.
+    rg = node("azure-native:resources:ResourceGroup", "rg", {"name": "shared-rg", "tags": anthropic()})
+    vnet = node("azure-native:network:VirtualNetwork", "vnet", {"name": "net", "resourceGroupName": "shared-rg",
+                                                                 "tags": anthropic()})
+
+    def nic(group: str) -> StackResource:
+        subnet = f"/subscriptions/s/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/NET/subnets/a"
+        return node("azure-native:network:NetworkInterface", f"nic-{group}",
+                    {"tags": {"tenant": "copilot"}, "ipConfigurations": [{"subnet": {"id": subnet}}]})
+
+    inside, elsewhere = nic("shared-rg"), nic("other-rg")  # a VNet of the same name in another group
+    graph = StackGraph([rg, vnet, inside, elsewhere])
+    assert [ref.target.name for ref in graph.references(inside)] == ["rg", "vnet"]
+    assert graph.references(elsewhere) == []
+    [finding] = check_tenant_network_boundary(graph, CONFIG)
+    assert finding.urn == inside.urn
+
+
 def test_aws_ids_of_existing_resources_are_followed() -> None:
     vpc = node("aws:ec2/vpc:Vpc", "vpc", {"id": "vpc-0123", "tags": anthropic()})
     subnet = node("aws:ec2/subnet:Subnet", "subnet", {"vpcId": "vpc-0123", "tags": {"tenant": "copilot"}})
