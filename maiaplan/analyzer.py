@@ -608,17 +608,22 @@ class PolicyPackSession:
         detail = f"\n--- the pack's stderr (last lines) ---\n{tail}" if tail else ""
         return PolicyPackError(f"policy pack {self.pack_dir} {what}{detail}")
 
+    def _started_stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self._stub is None:
+            raise RuntimeError("the policy pack session is not started (use it as a context manager, or start())")
+        return self._stub
+
     def _call(self, method: str, request: Any) -> Any:
-        assert self._stub is not None
+        stub = self._started_stub()
         try:
-            return getattr(self._stub, method)(request, timeout=self._call_timeout_s)
+            return getattr(stub, method)(request, timeout=self._call_timeout_s)
         except grpc.RpcError as error:
             raise self._failure(f"failed {method}: {error.code().name}: {error.details()}") from None
 
     def _handshake_and_describe(self, project_version: str) -> AnalyzerInfo:
-        assert self._stub is not None
+        stub = self._started_stub()
         try:
-            self._stub.Handshake(
+            stub.Handshake(
                 analyzer_pb2.AnalyzerHandshakeRequest(
                     engine_address=ENGINE_ADDRESS_PLACEHOLDER,
                     root_directory=str(self.pack_dir),
@@ -630,7 +635,7 @@ class PolicyPackSession:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise self._failure(f"failed Handshake: {error.code().name}: {error.details()}") from None
         try:
-            self._stub.ConfigureStack(
+            stub.ConfigureStack(
                 analyzer_pb2.AnalyzerStackConfigureRequest(
                     stack=self.stack, project=self.project, organization=self.organization,
                     dry_run=self.dry_run, config=self._stack_config, tags=self._stack_tags,
@@ -714,8 +719,7 @@ class PolicyPackSession:
         Provider references resolve among ``records``. Violations come in record order; each carries
         the analyzed resource's URN, as the engine reports it. Up to ``in_flight`` calls overlap.
         """
-        if self._stub is None:
-            raise RuntimeError("the policy pack session is not started")
+        stub = self._started_stub()
         records = list(records)
         by_urn = {record.urn: record for record in records}
         pending: collections.deque[tuple[ResourceRecord, Any]] = collections.deque()
@@ -732,7 +736,7 @@ class PolicyPackSession:
             violations.extend(self._violation(d, record.urn) for d in response.diagnostics)
 
         for record in records:
-            future = self._stub.Analyze.future(analyze_request(record, by_urn), timeout=self._call_timeout_s)
+            future = stub.Analyze.future(analyze_request(record, by_urn), timeout=self._call_timeout_s)
             pending.append((record, future))
             if len(pending) >= in_flight:
                 collect()

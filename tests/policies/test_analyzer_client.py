@@ -15,6 +15,7 @@ from maiaplan.analyzer import (
     EnforcementLevel,
     PolicyConfig,
     PolicyInfo,
+    PolicyPackSession,
     PolicyType,
     analyze_request,
     duration_seconds,
@@ -149,3 +150,11 @@ def test_durations_are_go_durations() -> None:
     assert [duration_seconds(d) for d in ("20m", "1h30m", "45s", "1.5h", "250ms")] == [1200, 5400, 45, 5400, 0.25]
     with pytest.raises(ValueError, match="not a duration"):
         duration_seconds("20 minutes")
+
+
+def test_a_session_must_be_started_before_it_analyzes() -> None:
+    session = PolicyPackSession("policies", project="p", stack="s")
+    with pytest.raises(RuntimeError, match="not started"):
+        session.analyze([])
+    with pytest.raises(RuntimeError, match="not started"):
+        session.analyze_stack([])
