@@ -1,40 +1,18 @@
 """Shared set-up of the policy-pack tests: the pack's package on the path, sessions of the real pack.
 
-Tests that start the pack process are marked ``slow``; each module starts one session (a second or
-two) through a module-scoped fixture and reuses it.
+Tests that start the pack process are marked ``slow``; each module starts its sessions (a second or
+so each) through the module-scoped ``session_factory`` and reuses them.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
+from guard_sessions import TODAY, open_session  # also puts the pack's package on sys.path
 
 from maiaplan.analyzer import PolicyPackSession
-
-PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
-# Waivers expire against this date in every test (the pack reads MAIAPLAN_GUARD_TODAY).
-TODAY = "2026-03-01"
-
-if str(PACK_DIR) not in sys.path:
-    sys.path.insert(0, str(PACK_DIR))  # the pack's own package, maiaplan_guard, for unit tests
-
-
-def open_session(policy_config: Mapping[str, Any] | None, today: str = TODAY) -> PolicyPackSession:
-    """A started session of the real pack, configured like the corpus' stack."""
-    session = PolicyPackSession(
-        PACK_DIR,
-        project="maiaplan",
-        stack="dev",
-        config={"maiaplan:phase": "2"},
-        policy_config=policy_config,
-        env={"MAIAPLAN_GUARD_TODAY": today},
-    )
-    session.start()
-    return session
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import open_session
+from guard_sessions import open_session
 from maiaplan_guard import POLICY_NAMES
 from maiaplan_guard.catalog import DEFAULT_CHIPS_PER_SKU, DEFAULT_TPU_CORES_PER_CHIP
 from maiaplan_guard.config import POLICY_SCHEMAS

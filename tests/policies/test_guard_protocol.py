@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PACK_DIR, open_session
 from guard_corpus import GUARD_CONFIG, H100, LT, MAIA_VMSS, ROOT, clean_corpus
+from guard_sessions import PACK_DIR, open_session
 
 from maiaplan.analyzer import EnforcementLevel, PolicyPackError, PolicyPackSession, PolicyType, Violation
 from maiaplan.resources import UNKNOWN, ResourceRecord
