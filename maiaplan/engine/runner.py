@@ -112,11 +112,15 @@ def run_loaded(
     )
     engine = RecordingEngine()
 
-    def program() -> None:
+    async def program() -> None:
         # Every resource's constructor runs the root stack's transformations before it registers:
         # the one below only notes which SDK class the program used for each type token.
         register_stack_transformation(_note_class(class_of))
         runpy.run_path(str(project.program), run_name="__main__")
+        # Let the registrations the program queued start before the SDK waits for them: the SDK
+        # then drains its outstanding calls one by one, rather than polling every pending output
+        # (tens of thousands for a large program) each time one of them resolves.
+        await asyncio.sleep(0)
 
     with _RUN_LOCK, _program_environment(project):
         failure = contextvars.Context().run(
