@@ -11,49 +11,90 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maiaplan.commands.policy_config import policy_config
 from maiaplan.engine import maiaplan_version
 from maiaplan.engine.policy import FAIL_ON, PolicyPackRequest
 from maiaplan.engine.preview import run_preview
-from maiaplan.engine.project import Project, load_project
+from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from maiaplan.engine.state import write_state
 from maiaplan.formats import FORMATS, render
 from maiaplan.output import emit
 from planner.errors import InputError
+from planner.plan import MigrationPlan
+from planner.planning import plan_migration
+from planner.render import plan_markdown
+from planner.spec import load_spec
 
 POLICY_PACK_FILE = "PulumiPolicy.yaml"
 DEFAULT_POLICY_DIR = "policies"
+# The stack config of maiaplan's own program (__main__.py): the spec, the phase and the traffic step.
+SPEC_KEY = "maiaplan:spec"
+PHASE_KEY = "maiaplan:phase"
+STEP_KEY = "maiaplan:step"
 
 
 @dataclass(frozen=True)
 class ProjectDefaults:
-    """What the preview uses for a project when the command line does not say.
+    """What the preview uses for a project when the command line does not say: the policy packs
+    (each with its configuration, a parsed ``--policy-pack-config`` document or None), and the
+    paragraph that heads the Markdown report."""
 
-    ``policy_packs`` when no ``--policy-pack`` is given, ``policy_config`` (one per pack, a parsed
-    ``--policy-pack-config`` document or None) when no ``--policy-pack-config`` is given, and the
-    paragraph that heads the Markdown report.
-    """
-
-    policy_packs: tuple[Path, ...] = ()
-    policy_config: tuple[Mapping[str, Any] | None, ...] = ()
+    policy_packs: tuple[PolicyPackRequest, ...] = ()
     summary_markdown: str | None = None
 
 
-def project_defaults(project: Project) -> ProjectDefaults:
-    """The project's own policy pack, ``policies/``, when it has one.
+def project_defaults(project: Project, config: StackConfig) -> ProjectDefaults:
+    """The project's own policy pack, ``policies/``, when it has one; and for a stack whose config
+    names a maiaplan spec (``maiaplan:spec``), the guard's configuration derived from that spec (as
+    ``maiaplan policy-config`` writes it) and the plan's summary.
 
-    This is the seam for what needs maiaplan's planner: the policy config derived from the stack's
-    spec and the plan summary are added here, from the stack's ``maiaplan:spec``, for the project
-    that declares it.
+    A spec that names no file is left for the program to report, in its own words.
     """
     pack = project.directory / DEFAULT_POLICY_DIR
-    if (pack / POLICY_PACK_FILE).is_file():
-        return ProjectDefaults(policy_packs=(pack,), policy_config=(None,))
-    return ProjectDefaults()
+    packs = [pack] if (pack / POLICY_PACK_FILE).is_file() else []
+    spec_value = config.values.get(SPEC_KEY)
+    spec_path = project.directory / spec_value if spec_value else None
+    if spec_path is None or not spec_path.is_file():
+        return ProjectDefaults(policy_packs=tuple(PolicyPackRequest(directory) for directory in packs))
+    spec = load_spec(spec_path)
+    guard_config = policy_config(spec, {})
+    return ProjectDefaults(
+        policy_packs=tuple(PolicyPackRequest(directory, guard_config) for directory in packs),
+        summary_markdown=plan_summary(plan_migration(spec), config),
+    )
+
+
+def plan_summary(plan: MigrationPlan, config: StackConfig) -> str:
+    """Where the stack stands in the plan, the moves of its phase, and the whole plan folded."""
+    phase = _whole(config.values.get(PHASE_KEY))
+    step = _whole(config.values.get(STEP_KEY))
+    total = len(plan.phases)
+    if phase is None or step is None:
+        moment = f"**Plan `{plan.spec}`: {total} phase(s).**"
+    elif phase == 0:
+        moment = f"**Plan `{plan.spec}`: before phase 1 of {total}; nothing has moved.**"
+    else:
+        share = "complete, its sources released" if step == 100 else f"{step} % of its traffic on the new homes"
+        moment = f"**Plan `{plan.spec}`: phase {phase} of {total}, {share}.**"
+    current = next((planned for planned in plan.phases if planned.phase == phase), None)
+    if current is not None and current.moves:
+        moves = "; ".join(
+            f"`{move.workload}` {move.from_cluster} → {move.to_cluster} ({move.chips} chips)" for move in current.moves
+        )
+        moment += f" This phase moves {moves}."
+    return f"{moment}\n\n<details><summary>The whole plan</summary>\n\n{plan_markdown(plan).strip()}\n\n</details>"
+
+
+def _whole(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def register(subparsers: Any) -> None:
@@ -108,14 +149,15 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    defaults = project_defaults(project)
+    overrides = _overrides(args.config_overrides)
+    defaults = project_defaults(project, with_overrides(project, load_stack_config(project, args.stack), overrides))
     packs = _policy_packs(args, defaults)
     result = run_preview(
         project.directory,
         args.stack,
         state=args.state,
         policy_packs=packs,
-        overrides=_overrides(args.config_overrides),
+        overrides=overrides,
         summary_markdown=defaults.summary_markdown,
     )
     if args.save_state is not None:
@@ -126,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _policy_packs(args: argparse.Namespace, defaults: ProjectDefaults) -> list[PolicyPackRequest]:
-    """Each pack with its config: from the command line, else the project's defaults."""
-    directories: Sequence[Path] = args.policy_packs or defaults.policy_packs
-    configs: Sequence[Path | Mapping[str, Any] | None]
+    """Each pack with its config: from the command line, else the project's defaults (whose config a
+    ``--policy-pack-config`` replaces)."""
+    directories: Sequence[Path] = args.policy_packs or [pack.directory for pack in defaults.policy_packs]
     if args.policy_pack_configs:
         if len(args.policy_pack_configs) != len(directories):
             raise InputError(
@@ -137,12 +179,10 @@ def _policy_packs(args: argparse.Namespace, defaults: ProjectDefaults) -> list[P
                 f"{len(args.policy_pack_configs)} config file(s) for {len(directories)} policy pack(s).",
                 "give one --policy-pack-config per --policy-pack, in the same order.",
             )
-        configs = args.policy_pack_configs
-    elif not args.policy_packs and defaults.policy_config:
-        configs = defaults.policy_config
-    else:
-        configs = [None] * len(directories)
-    return [PolicyPackRequest(Path(directory), config) for directory, config in zip(directories, configs, strict=True)]
+        return [PolicyPackRequest(Path(d), Path(c)) for d, c in zip(directories, args.policy_pack_configs, strict=True)]
+    if args.policy_packs:
+        return [PolicyPackRequest(Path(directory)) for directory in directories]
+    return list(defaults.policy_packs)
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, str]:

@@ -10,17 +10,22 @@ not from the engine.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from maiaplan.cli import main
+from maiaplan.commands.preview import ProjectDefaults, project_defaults
 from maiaplan.engine import maiaplan_version
 from maiaplan.engine.diff import Plan
 from maiaplan.engine.policy import PolicyPackRequest
 from maiaplan.engine.preview import PreviewResult, run_preview
+from maiaplan.engine.project import load_project, load_stack_config
 from maiaplan.engine.state import write_state
+from maiaplan.formats import FORMATS, render
 from planner.planning import plan_migration
 from planner.spec import load_spec
 
@@ -30,14 +35,23 @@ ROOT = Path(__file__).resolve().parents[2]
 STACKS = {"pilot": (1, 1), "midway": (2, 50), "final": (3, 100)}
 
 
+def defaults(stack: str) -> ProjectDefaults:
+    project = load_project(ROOT)
+    return project_defaults(project, load_stack_config(project, stack))
+
+
 @pytest.fixture(scope="module")
 def previews(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PreviewResult]:
-    """Each example stack previewed against the previous one's snapshot, with the guard pack."""
+    """Each example stack previewed against the previous one's snapshot, as `maiaplan preview` does it:
+    the guard pack configured from the stack's spec, the plan's summary."""
     directory = tmp_path_factory.mktemp("example-states")
     results: dict[str, PreviewResult] = {}
     state: Path | None = None
     for stack in STACKS:
-        result = run_preview(ROOT, stack, state=state, policy_packs=[PolicyPackRequest(ROOT / "policies")])
+        given = defaults(stack)
+        result = run_preview(
+            ROOT, stack, state=state, policy_packs=given.policy_packs, summary_markdown=given.summary_markdown
+        )
         state = directory / f"{stack}.json"
         write_state(state, result.run.resources, maiaplan_version())
         results[stack] = result
@@ -134,13 +148,42 @@ def test_traffic_updates_change_only_the_routing(previews: dict[str, PreviewResu
                 assert set(step.keys) == {"endpoints"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the guard needs the policy config derived from the stack's spec (commands/preview.py project_defaults)",
-)
 def test_the_guard_passes_every_example_stack(previews: dict[str, PreviewResult]) -> None:
     for result in previews.values():
-        assert result.failing("mandatory") == []
+        assert result.policies.counts()["mandatory"] == 0
+        assert result.exit_code("mandatory") == 0
+
+
+def test_the_comment_says_where_the_stack_stands_in_the_plan(previews: dict[str, PreviewResult]) -> None:
+    text = render(previews["midway"], "markdown", "mandatory")
+    assert "**Plan `maia-pilot`: phase 2 of 3, 50 % of its traffic on the new homes.**" in text
+    assert "This phase moves `safety-filter` aws-use1-h100 → az-eastus-maia" in text
+    assert "<details><summary>The whole plan</summary>" in text
+    assert "complete, its sources released" in render(previews["final"], "markdown", "mandatory")
+
+
+@pytest.fixture(scope="module")
+def over_the_lease(tmp_path_factory: pytest.TempPathFactory) -> PreviewResult:
+    """The final stack with the Azure lease capped far below what the plan puts on Maia."""
+    (pack,) = defaults("final").policy_packs
+    config = pack.config
+    assert isinstance(config, Mapping)
+    contracts = [
+        {**contract, "max_chips": 64} if contract["name"] == "azure-maia-lease" else contract
+        for contract in config["contract-limits"]["contracts"]
+    ]
+    seeded = {**config, "contract-limits": {**config["contract-limits"], "contracts": contracts}}
+    return run_preview(ROOT, "final", policy_packs=[PolicyPackRequest(ROOT / "policies", seeded)])
+
+
+@pytest.mark.parametrize("format_", FORMATS)
+def test_a_seeded_violation_fails_and_shows_in_every_format(over_the_lease: PreviewResult, format_: str) -> None:
+    assert over_the_lease.exit_code("mandatory") == 1
+    (violation,) = [v for v in over_the_lease.policies.violations if v.policy_name == "contract-limits"]
+    assert violation.enforcement_level == "mandatory"
+    text = render(over_the_lease, format_, "mandatory")
+    assert "contract-limits" in text
+    assert "azure-maia-lease" in text
 
 
 @pytest.mark.parametrize(
@@ -158,3 +201,18 @@ def test_bad_input_to_the_example_exits_2(args: list[str], message: str, capsys:
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_policy_pack_config_replaces_the_one_derived_from_the_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (pack,) = defaults("final").policy_packs
+    assert isinstance(pack.config, Mapping)
+    seeded = {**pack.config, "maiaplan-tags": {"enforcementLevel": "mandatory", "required_tags": {"cost-center": None}}}
+    path = tmp_path / "guard.json"
+    path.write_text(json.dumps(seeded))
+    assert main(["preview", "--project", str(ROOT), "--stack", "final", "--policy-pack-config", str(path),
+                 "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    failing = {v["policyName"] for v in document["policies"]["violations"] if v["failing"]}
+    assert failing == {"maiaplan-tags"}
