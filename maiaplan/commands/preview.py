@@ -48,10 +48,10 @@ class ProjectDefaults:
     summary_markdown: str | None = None
 
 
-def project_defaults(project: Project, config: StackConfig) -> ProjectDefaults:
+def project_defaults(project: Project, config: StackConfig, summary: bool = True) -> ProjectDefaults:
     """The project's own policy pack, ``policies/``, when it has one; and for a stack whose config
     names a maiaplan spec (``maiaplan:spec``), the guard's configuration derived from that spec (as
-    ``maiaplan policy-config`` writes it) and the plan's summary.
+    ``maiaplan policy-config`` writes it) and, when ``summary``, the plan's summary.
 
     A spec that names no file is left for the program to report, in its own words.
     """
@@ -65,7 +65,7 @@ def project_defaults(project: Project, config: StackConfig) -> ProjectDefaults:
     guard_config = policy_config(spec, {})
     return ProjectDefaults(
         policy_packs=tuple(PolicyPackRequest(directory, guard_config) for directory in packs),
-        summary_markdown=plan_summary(plan_migration(spec), config),
+        summary_markdown=plan_summary(plan_migration(spec), config) if summary else None,
     )
 
 
@@ -150,7 +150,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     overrides = _overrides(args.config_overrides)
-    defaults = project_defaults(project, with_overrides(project, load_stack_config(project, args.stack), overrides))
+    config = with_overrides(project, load_stack_config(project, args.stack), overrides)
+    defaults = project_defaults(project, config, summary=args.format == "markdown")
     packs = _policy_packs(args, defaults)
     result = run_preview(
         project.directory,
