@@ -123,14 +123,24 @@ class Problem:
         ledger = Ledger(self, self.initial, phase=1)
         for index, cluster in enumerate(self.spec.clusters):
             held = ledger.end_load[cluster.name]
-            least = self.capacity_from[cluster.name][0]
-            if held > least:
+            caps = self.capacity[cluster.name]
+            if held > caps[0]:
                 raise InputError(
                     self.spec.source_file,
-                    f"clusters[{index}].capacity_by_phase",
+                    f"clusters[{index}].capacity_by_phase[0]",
                     f"the workloads on {cluster.name} already hold {held} chips, more than its capacity of "
-                    f"{least} chips in some phase; no plan can keep that.",
-                    f"give {cluster.name} at least {held} chips in every phase",
+                    f"{caps[0]} chips in phase 1; no plan can keep that.",
+                    f"give {cluster.name} at least {held} chips in phase 1",
+                )
+            shrinks = next((k for k, cap in enumerate(caps) if cap < held), None)
+            if shrinks is not None:
+                raise InputError(
+                    self.spec.source_file,
+                    f"clusters[{index}].capacity_by_phase[{shrinks}]",
+                    f"{cluster.name}'s capacity falls to {caps[shrinks]} chips in phase {shrinks + 1}, below the "
+                    f"{held} chips its workloads hold now; maiaplan does not yet plan moves forced by a shrinking "
+                    "cluster (a ramp may only go down on chips nobody holds).",
+                    f"keep it at {held} chips or more, or move the workloads off it in the spec first",
                 )
         for tenant, contracts in self.contracts_of.items():
             for contract in contracts:
@@ -489,7 +499,9 @@ class PlanLedgers:
                 return Blocker("dependency", f"it waits for {dep}, which does not move")
             if assignment[dep][0] >= phase:
                 moved_in = assignment[dep][0]
-                return Blocker("dependency", f"it waits for {dep}, which moves in phase {moved_in} (it must move first)")
+                return Blocker(
+                    "dependency", f"it waits for {dep}, which moves in phase {moved_in} (it must move first)"
+                )
         if not self.problem.sensitivity_allowed(workload, phase):
             return Blocker(
                 "risk",

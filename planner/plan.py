@@ -16,7 +16,9 @@ from planner.spec import Contract, Sensitivity
 
 PLAN_FORMAT_VERSION: Literal[1] = 1
 
-BlockingRule = Literal["no-target", "eligibility", "sharding", "dependency", "risk", "capacity", "contract"]
+BlockingRule = Literal[
+    "no-target", "eligibility", "sharding", "dependency", "risk", "capacity", "contract", "max-phases", "schedule"
+]
 
 
 class _Model(BaseModel):

@@ -58,8 +58,7 @@ def plan_migration(spec: MigrationSpec) -> MigrationPlan:
     assignment = schedule_greedy(problem)
     earliest = earliest_phases(problem)
     phases_used = max((phase for phase, _ in assignment.values()), default=0)
-    lower_bound = max((earliest[name] for name in assignment), default=0)
-    if len(assignment) == len(earliest) and phases_used == lower_bound:
+    if len(assignment) == len(earliest) and phases_used == _lower_bound(earliest, assignment):
         optimal, optimality = True, "the phase count equals the lower bound and every movable workload moves"
     elif len(problem.movable) <= EXACT_SEARCH_MAX_WORKLOADS:
         result = schedule_exact(problem, assignment)
@@ -78,7 +77,12 @@ def plan_migration(spec: MigrationSpec) -> MigrationPlan:
             f"not proven: {len(problem.movable)} movable workloads exceed the exact search's limit of "
             f"{EXACT_SEARCH_MAX_WORKLOADS}"
         )
-    return _assemble(problem, assignment, lower_bound, optimal, optimality)
+    return _assemble(problem, assignment, _lower_bound(earliest, assignment), optimal, optimality)
+
+
+def _lower_bound(earliest: Mapping[str, int], assignment: Assignment) -> int:
+    """No plan moving these workloads needs fewer phases: the latest of their earliest phases."""
+    return max((earliest[name] for name in assignment), default=0)
 
 
 def _assemble(
@@ -351,10 +355,15 @@ def _why_stays(ledgers: PlanLedgers, workload: str) -> NotMigrated:
         return NotMigrated(
             workload=workload,
             cluster=cluster,
-            rule="capacity",
-            reason=f"{workload} could join a phase but the schedule found no room for it",
+            rule="schedule",
+            reason=f"{workload} stays on {cluster}: no rule holds it, but the heuristic schedule found no place for it",
         )
     phase, blocker = binding
+    beyond = _beyond_max_phases(ledgers, workload)
+    if blocker.rule in ("dependency", "risk") and beyond is not None:
+        return NotMigrated(
+            workload=workload, cluster=cluster, rule="max-phases", reason=f"{workload} stays on {cluster}: {beyond}"
+        )
     return NotMigrated(
         workload=workload,
         cluster=cluster,
@@ -362,6 +371,23 @@ def _why_stays(ledgers: PlanLedgers, workload: str) -> NotMigrated:
         reason=f"{workload} stays on {cluster}: {blocker.reason}"
         + (f" (phase {phase})" if blocker.rule == "capacity" else ""),
     )
+
+
+def _beyond_max_phases(ledgers: PlanLedgers, workload: str) -> str | None:
+    """Why ``workload`` could only move after the last allowed phase, when that is what holds it."""
+    problem, assignment = ledgers.problem, ledgers.assignment
+    dependencies = problem.depends_on[workload]
+    if any(dep not in assignment for dep in dependencies):
+        return None  # a dependency that never moves holds it, not the phase limit
+    earliest, because = 1, "nothing"
+    for dep in dependencies:
+        if assignment[dep][0] + 1 > earliest:
+            earliest, because = assignment[dep][0] + 1, f"{dep} moves in phase {assignment[dep][0]}"
+    if not problem.sensitivity_allowed(workload, 1) and earliest < 2:
+        earliest, because = 2, "its sensitivity keeps it out of phase 1"
+    if earliest <= problem.max_phases:
+        return None
+    return f"it could move in phase {earliest} at the earliest ({because}), beyond max_phases {problem.max_phases}"
 
 
 def _best_exclusion(excluded: tuple[ClusterVerdict, ...]) -> str:

@@ -88,3 +88,10 @@ def test_place_reports_hops_and_free_chips_per_phase(capsys: pytest.CaptureFixtu
 def test_place_rejects_a_phase_outside_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["place", EXAMPLE, "--phase", "9"]) == 2
     assert "--phase: is 9, but the plan has phases 0 to 3" in capsys.readouterr().err
+
+
+def test_unwritable_out_is_exit_2_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", EXAMPLE, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: --out: cannot be written (it is a directory)" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
