@@ -135,7 +135,8 @@ def _require_figure(spec: MigrationSpec, cluster: PlanCluster, figure: str) -> s
     value = getattr(spec.accelerator_of(spec.cluster_by_name[cluster.name]), figure)
     if value is None:
         raise InputError(
-            spec.source_file, f"catalog.{cluster.accelerator}.{figure}",
+            spec.source_file,
+            f"catalog.{cluster.accelerator}.{figure}",
             f"is not known, and hardware-isolated cluster {cluster.name} needs it",
             f"add {figure} to the catalog entry of {cluster.accelerator} in the spec",
         )
@@ -148,7 +149,7 @@ def _require_figure(spec: MigrationSpec, cluster: PlanCluster, figure: str) -> s
 def sku_units(allocation: Allocation, cluster: PlanCluster) -> int:
     """VMs, instances or TPU hosts of ``cluster``'s SKU holding the allocation's chips exactly."""
     units, rest = divmod(allocation.chips, cluster.chips_per_sku)
-    if rest:
+    if rest:  # the planner allocates whole SKU units: this is a bug, not bad input
         raise ValueError(
             f"the plan gives {allocation.workload} {allocation.chips} chips on {cluster.name}, "
             f"not a whole number of {cluster.sku} ({cluster.chips_per_sku} chips each)"
@@ -161,7 +162,11 @@ def tpu_slices(allocation: Allocation, cluster: PlanCluster, spec: MigrationSpec
     there in whole hosts (each replica then has its ICI-connected slice), else one slice per host."""
     accelerator = spec.accelerators[spec.cluster_by_name[cluster.name].accelerator]
     replica_chips = move.tensor_parallel * move.pipeline_parallel if move is not None else 0
-    if move is not None and replica_chips % cluster.chips_per_sku == 0 and replica_chips * move.replicas == allocation.chips:
+    if (
+        move is not None
+        and replica_chips % cluster.chips_per_sku == 0
+        and replica_chips * move.replicas == allocation.chips
+    ):
         return TpuSlices(allocation.workload, accelerator.tpu_accelerator_type(replica_chips), move.replicas)
     units = sku_units(allocation, cluster)
     return TpuSlices(allocation.workload, accelerator.tpu_accelerator_type(cluster.chips_per_sku), units)
@@ -215,12 +220,20 @@ def declare_cluster(index: int, cluster: PlanCluster, moment: Moment, settings: 
     hardware = spec.tenant_by_name[cluster.tenant].isolation == "hardware"
     tags = ResourceTags(tenant=cluster.tenant, cluster=cluster.name, phase=0)
     if index > 255:
-        raise ValueError(f"maiaplan gives each cluster a 10.<n>.0.0/16 network: {cluster.name} is cluster {index + 1}")
+        raise InputError(
+            spec.source_file,
+            f"clusters[{index}]",
+            f"maiaplan gives each cluster a 10.<n>.0.0/16 network, so a spec holds at most 256 clusters; "
+            f"{cluster.name} is cluster {index + 1}",
+            "split the fleet into several specs and stacks",
+        )
     network, subnet = f"10.{index}.0.0/16", f"10.{index}.0.0/20"
 
     if cluster.provider == "azure":
         ssh_key = _require(
-            "sshPublicKey", settings.ssh_public_key, f"Azure cluster {cluster.name} needs it for its nodes",
+            "sshPublicKey",
+            settings.ssh_public_key,
+            f"Azure cluster {cluster.name} needs it for its nodes",
             '"$(cat ~/.ssh/id_ed25519.pub)"',
         )
         return MaiaCluster(
@@ -291,13 +304,19 @@ def traffic_shift_args(moment: Moment, phase: int, move: Move, settings: StackSe
         c.region for c in plan.clusters if c.provider == "azure" and c.tenant == tenant
     ]
     if not azure_regions:
-        raise ValueError(
-            f"moving {move.workload} needs an Azure region for its Traffic Manager profile, "
-            f"and tenant {tenant} has no Azure cluster"
+        index = next(i for i, w in enumerate(moment.spec.workloads) if w.name == move.workload)
+        raise InputError(
+            moment.spec.source_file,
+            f"workloads[{index}]",
+            f"moving {move.workload} needs an Azure region for its Traffic Manager profile, and tenant {tenant} "
+            "has no Azure cluster",
+            f"give tenant {tenant} an Azure cluster, or keep {move.workload} where it is",
         )
     domain = _require(
-        "servingDomain", settings.serving_domain,
-        f"the move of {move.workload} routes traffic between its homes' serving names", "serving.example.com",
+        "servingDomain",
+        settings.serving_domain,
+        f"the move of {move.workload} routes traffic between its homes' serving names",
+        "serving.example.com",
     )
     return TrafficShiftArgs(
         tags=ResourceTags(tenant=tenant, cluster=destination.name, phase=phase, workload=move.workload),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
+from planner.eligibility import judge_cluster
 from planner.errors import InputError, did_you_mean
 from planner.options import all_options
 from planner.render import shardings_table
@@ -45,6 +46,13 @@ def run(args: argparse.Namespace) -> int:
         for option in (workload.current, *workload.destinations)
         if args.workload in (None, option.workload) and args.cluster in (None, option.cluster)
     ]
+    if not options:  # only --cluster can filter everything out: every workload has a current cluster
+        if args.workload is None:
+            why = f"no workload runs on {args.cluster} or may move to it"
+        else:
+            verdict = judge_cluster(spec, spec.workload_by_name[args.workload], spec.cluster_by_name[args.cluster])
+            why = f"{args.workload} may not run on {args.cluster}: {verdict.reason}"
+        raise InputError(str(args.spec), "--cluster", why, "drop --cluster to see every cluster each workload may use")
     if args.format == "json":
         text = json.dumps([option.model_dump(mode="json") for option in options], indent=2)
     else:
