@@ -128,8 +128,14 @@ def _identities(resource: StackResource) -> Iterator[tuple[str, str]]:
 
     # An Azure resource's own name is an input named after its type (autonamed at check); its
     # outputs, which stack policies see, carry it as `name`.
-    own = {AZ_RESOURCE_GROUP: "resourceGroupName", AZ_VNET: "virtualNetworkName", AZ_NSG: "networkSecurityGroupName",
-           AZ_HOST_GROUP: "hostGroupName", AZ_SUBNET: "subnetName", AZ_HOST: "hostName"}
+    own = {
+        AZ_RESOURCE_GROUP: "resourceGroupName",
+        AZ_VNET: "virtualNetworkName",
+        AZ_NSG: "networkSecurityGroupName",
+        AZ_HOST_GROUP: "hostGroupName",
+        AZ_SUBNET: "subnetName",
+        AZ_HOST: "hostName",
+    }
     name = (known(own[resource.type]) or known("name")) if resource.type in own else None
     rg = None if resource.type == AZ_RESOURCE_GROUP else known("resourceGroupName")
     if resource.type == AZ_RESOURCE_GROUP and name:
@@ -256,9 +262,7 @@ class StackGraph:
         resource = self.by_urn.get(urn)
         if tenant is None and resource is not None and not can_carry_tags(resource):
             owners = {
-                self.tenant(ref.target.urn)
-                for ref in self.references(resource)
-                if ref.target.type in CONTAINER_TYPES
+                self.tenant(ref.target.urn) for ref in self.references(resource) if ref.target.type in CONTAINER_TYPES
             }
             tenant = owners.pop() if len(owners) == 1 else None
         self._tenants[urn] = tenant
@@ -319,6 +323,22 @@ class StackGraph:
             return self._identities.get((f"{kind}@any-group", name), [])
         # Else that group's, or one whose own group is not known yet (unknown at preview).
         return self._identities.get(key) or self._identities.get((kind, f"*/{name}"), [])
+
+    def named_by(self, resource: StackResource, path: str, value: str, types: frozenset[str]) -> list[StackResource]:
+        """The resources of ``types`` that the one string ``value`` at ``path`` of ``resource`` names."""
+        found: dict[str, StackResource] = {}
+        for key in _referenced_keys(resource, path, value):
+            for target in self._lookup(key):
+                if target.type in types and target.urn != resource.urn:
+                    found.setdefault(target.urn, target)
+        return list(found.values())
+
+    def depended_on_through(
+        self, resource: StackResource, props: Sequence[str], types: frozenset[str]
+    ) -> list[StackResource]:
+        """The resources of ``types`` whose outputs the engine says flow into ``props`` of ``resource``."""
+        urns = {urn for prop in props for urn in resource.property_dependencies.get(prop, ())}
+        return [self.by_urn[urn] for urn in sorted(urns) if urn in self.by_urn and self.by_urn[urn].type in types]
 
     def referenced_through(
         self, resource: StackResource, props: Sequence[str], types: frozenset[str]

@@ -294,6 +294,23 @@ def test_a_peering_to_a_listed_external_network_passes_and_to_another_tenants_fa
     assert "unknown at preview and depends on no network" in unknown.problem
 
 
+def test_every_inline_peering_of_a_vnet_is_judged_on_its_own() -> None:
+    # One inline peering to a network of the stack must not vouch for another to a foreign network.
+    a = node("azure-native:network:VirtualNetwork", "a", {"virtualNetworkName": "a", "resourceGroupName": "g",
+                                                         "tags": anthropic()})
+    b = node("azure-native:network:VirtualNetwork", "b", {"virtualNetworkName": "b", "resourceGroupName": "g",
+                                                         "tags": anthropic()})
+    b_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/b"
+    foreign_id = "/subscriptions/x/resourceGroups/other/providers/Microsoft.Network/virtualNetworks/foreign"
+    peerings = [{"name": "to-b", "remoteVirtualNetwork": {"id": b_id}},
+                {"name": "to-foreign", "remoteVirtualNetwork": {"id": foreign_id}}]
+    peered = node(a.type, "a", {**a.props, "virtualNetworkPeerings": peerings})
+    [finding] = check_tenant_network_boundary(StackGraph([peered, b]), CONFIG)
+    assert finding.rule == "peering-within-tenant" and "foreign" in finding.value
+    only_b = node(a.type, "a", {**a.props, "virtualNetworkPeerings": peerings[:1]})
+    assert check_tenant_network_boundary(StackGraph([only_b, b]), CONFIG) == []
+
+
 # --- contract-limits --------------------------------------------------------------------------------
 
 

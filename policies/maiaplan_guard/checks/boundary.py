@@ -59,25 +59,39 @@ def _external_tenant(value: str, config: GuardConfig) -> str | None:
     return None
 
 
+def _names_a_network(path: str, props: tuple[str, ...]) -> bool:
+    """Whether a string leaf under the peering's end properties is a network reference (an id or the
+    property itself), rather than e.g. an inline peering's own name."""
+    return path in props or path.endswith(".id")
+
+
 def _ends(graph: StackGraph, peering: StackResource, props: tuple[str, ...], config: GuardConfig) -> list[_End]:
+    """Every network a peering's ``props`` name, each judged on its own: one inline peering that
+    resolves to a network of the stack proves nothing about the others."""
     if not props:
         return [_End(peering.label, graph.network_tenant(peering.urn))]
-    networks = graph.referenced_through(peering, props, NETWORK_TYPES)
-    if networks:
-        return [_End(n.label, graph.network_tenant(n.urn)) for n in networks]
-    ends: list[_End] = []
+    # An unknown value in a property the engine says depends on stack networks is one of their outputs.
+    depended = graph.depended_on_through(peering, props, NETWORK_TYPES)
+    ends: dict[str, _End] = {n.urn: _End(n.label, graph.network_tenant(n.urn)) for n in depended}
     for path, value in known_strings(peering, props):
+        if not _names_a_network(path, props):
+            continue
         if is_unknown(value):
-            ends.append(_End(f"{path} = {describe(value)}", None, "is unknown at preview and depends on no network "
-                             "of the stack"))
+            if not depended:
+                ends[path] = _End(
+                    f"{path} = {describe(value)}", None, "is unknown at preview and depends on no network of the stack"
+                )
+        elif named := graph.named_by(peering, path, value, NETWORK_TYPES):
+            ends.update({n.urn: _End(n.label, graph.network_tenant(n.urn)) for n in named})
         elif (tenant := _external_tenant(value, config)) is not None:
-            ends.append(_End(f"external network {value!r}", tenant))
+            ends[path] = _End(f"external network {value!r}", tenant)
         else:
-            ends.append(_End(f"{path} = {value!r}", None, "names no network of the stack and no external_networks "
-                             "entry"))
+            ends[path] = _End(
+                f"{path} = {value!r}", None, "names no network of the stack and no external_networks entry"
+            )
     if not ends and peering.type != AZ_VNET:
-        ends.append(_End(f"{'/'.join(props)} = not set", None, "is not set"))
-    return ends
+        return [_End(f"{'/'.join(props)} = not set", None, "is not set")]
+    return list(ends.values())
 
 
 def _check_peering(graph: StackGraph, peering: StackResource, config: GuardConfig) -> list[Finding]:
@@ -91,15 +105,16 @@ def _check_peering(graph: StackGraph, peering: StackResource, config: GuardConfi
         return Finding(peering.urn, peering.label, RULE_PEERING, problem, value, PEERING_FIX, peering.tags.values)
 
     findings = [
-        finding(f"a peered network {end.problem}, so the peering cannot be shown to stay within one tenant",
-                end.label)
+        finding(f"a peered network {end.problem}, so the peering cannot be shown to stay within one tenant", end.label)
         for end in ends
         if end.problem
     ]
     untenanted = [end for end in ends if not end.problem and end.tenant is None]
     findings += [
-        finding("a peered network carries no 'tenant' tag, so the peering cannot be shown to stay within one tenant",
-                end.label)
+        finding(
+            "a peered network carries no 'tenant' tag, so the peering cannot be shown to stay within one tenant",
+            end.label,
+        )
         for end in untenanted
     ]
     tenants = sorted({end.tenant for end in ends if end.tenant is not None})
@@ -174,4 +189,3 @@ def check_tenant_network_boundary(graph: StackGraph, config: GuardConfig) -> lis
             findings += _check_peering(graph, resource, config)
         findings += _check_containment(graph, resource, config)
     return findings
-
