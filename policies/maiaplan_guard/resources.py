@@ -30,6 +30,8 @@ AZ_PUBLIC_IP: Final = "azure-native:network:PublicIPAddress"
 
 # --- AWS (pulumi-aws) ------------------------------------------------------------------------------
 AWS_INSTANCE: Final = "aws:ec2/instance:Instance"
+AWS_EIP: Final = "aws:ec2/eip:Eip"
+AWS_EIP_ASSOCIATION: Final = "aws:ec2/eipAssociation:EipAssociation"
 AWS_LAUNCH_TEMPLATE: Final = "aws:ec2/launchTemplate:LaunchTemplate"
 AWS_ASG: Final = "aws:autoscaling/group:Group"
 AWS_VPC: Final = "aws:ec2/vpc:Vpc"
@@ -59,7 +61,7 @@ TAGGABLE_TYPES: Final[frozenset[str]] = frozenset(
     {
         AZ_VM, AZ_VMSS, AZ_HOST_GROUP, AZ_HOST, AZ_PPG, AZ_IDENTITY, AZ_RESOURCE_GROUP, AZ_VNET, AZ_NSG,
         AZ_NIC, AZ_PUBLIC_IP,
-        AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AWS_ASG, AWS_VPC, AWS_SUBNET, AWS_SECURITY_GROUP,
+        AWS_INSTANCE, AWS_EIP, AWS_LAUNCH_TEMPLATE, AWS_ASG, AWS_VPC, AWS_SUBNET, AWS_SECURITY_GROUP,
         AWS_SG_INGRESS_RULE, AWS_PEERING, AWS_PLACEMENT_GROUP, AWS_DEDICATED_HOST,
         GCP_TPU, GCP_INSTANCE, GCP_INSTANCE_TEMPLATE,
     }

@@ -311,6 +311,14 @@ def test_every_inline_peering_of_a_vnet_is_judged_on_its_own() -> None:
     assert check_tenant_network_boundary(StackGraph([only_b, b]), CONFIG) == []
 
 
+def test_an_elastic_ip_attached_to_compute_is_public_ingress() -> None:
+    attached = check_no_public_ingress(view("aws:ec2/eip:Eip", {"instance": "i-0abc", "domain": "vpc"}), CONFIG)
+    assert [f.problem for f in attached] == ["an Elastic IP (a public address) is attached to compute"]
+    association = view("aws:ec2/eipAssociation:EipAssociation", {"allocationId": "eipalloc-1", "networkInterfaceId": UNKNOWN})
+    assert "unknown at preview" in check_no_public_ingress(association, CONFIG)[0].problem
+    assert check_no_public_ingress(view("aws:ec2/eip:Eip", {"domain": "vpc"}), CONFIG) == []  # allocated, not attached
+
+
 # --- contract-limits --------------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 Public IPs: Azure public IP configurations on scale-set / VM NICs and public IPs on NICs, AWS
 ``associatePublicIpAddress`` (instances, launch-template interfaces) and subnets that hand public
-IPs out, GCP access configs and TPU external IPs. Open rules: Azure security rules, AWS security
+IPs out, Elastic IPs attached to instances or interfaces, GCP access configs and TPU external IPs. Open rules: Azure security rules, AWS security
 groups and ingress rules, and GCP firewalls whose source is ``0.0.0.0/0``, ``::/0``, ``*``,
 ``Internet`` (or a GCP ingress firewall with no source at all, which GCP reads as ``0.0.0.0/0``).
 """
@@ -15,6 +15,8 @@ from typing import Any
 from ..config import GuardConfig
 from ..findings import Finding
 from ..resources import (
+    AWS_EIP,
+    AWS_EIP_ASSOCIATION,
     AWS_INSTANCE,
     AWS_LAUNCH_TEMPLATE,
     AWS_SECURITY_GROUP,
@@ -66,11 +68,18 @@ def _azure_nic_configs(resource: ResourceView, profile: str) -> Iterator[Problem
         for j, ip in enumerate(_list_at(nic, "ipConfigurations", problems, f"{ip_path}", fix)):
             public = get_path(ip, "publicIPAddressConfiguration")
             if is_unknown(public):
-                problems.append(_unknown(f"{ip_path}.{j}.publicIPAddressConfiguration", public,
-                                         "the public IP configuration", fix))
+                problems.append(
+                    _unknown(f"{ip_path}.{j}.publicIPAddressConfiguration", public, "the public IP configuration", fix)
+                )
             elif public is not MISSING and public is not None:
-                problems.append((f"{ip_path}.{j}.publicIPAddressConfiguration", public,
-                                 "a public IP is attached to the nodes' NICs", fix))
+                problems.append(
+                    (
+                        f"{ip_path}.{j}.publicIPAddressConfiguration",
+                        public,
+                        "a public IP is attached to the nodes' NICs",
+                        fix,
+                    )
+                )
     yield from problems
 
 
@@ -87,8 +96,10 @@ def _azure_nic(resource: ResourceView) -> Iterator[Problem]:
 
 
 def _azure_rule(rule: Any, path: str) -> Iterator[Problem]:
-    fix = ("restrict the source to the tenant's own address space or a service tag other than "
-           "Internet, or set access = 'Deny'.")
+    fix = (
+        "restrict the source to the tenant's own address space or a service tag other than "
+        "Internet, or set access = 'Deny'."
+    )
     direction, access = get_path(rule, "direction"), get_path(rule, "access")
     if is_unknown(direction) or is_unknown(access):
         yield _unknown(path, rule, "the rule's direction or access", fix)
@@ -235,11 +246,28 @@ def _gcp_firewall(resource: ResourceView) -> Iterator[Problem]:
     if not items_of(ranges) and not any(
         items_of(resource.get(key)) or is_unknown(resource.get(key)) for key in ("sourceTags", "sourceServiceAccounts")
     ):
-        yield ("sourceRanges", ranges,
-               "an ingress allow rule with no source at all, which GCP applies to 0.0.0.0/0", fix)
+        yield (
+            "sourceRanges",
+            ranges,
+            "an ingress allow rule with no source at all, which GCP applies to 0.0.0.0/0",
+            fix,
+        )
+
+
+def _aws_elastic_ip(resource: ResourceView, targets: tuple[str, ...]) -> Iterator[Problem]:
+    """An Elastic IP (or its association) attached to an instance or a network interface."""
+    fix = "serve through a private load balancer or Traffic Manager endpoint; attach no Elastic IP to tenant compute"
+    for key in targets:
+        value = resource.get(key)
+        if is_unknown(value):
+            yield _unknown(key, value, "the Elastic IP's attachment", fix)
+        elif value:
+            yield key, value, "an Elastic IP (a public address) is attached to compute", fix
 
 
 _CHECKS: dict[str, Callable[[ResourceView], Iterator[Problem]]] = {
+    AWS_EIP: lambda r: _aws_elastic_ip(r, ("instance", "networkInterface")),
+    AWS_EIP_ASSOCIATION: lambda r: _aws_elastic_ip(r, ("instanceId", "networkInterfaceId")),
     AZ_VMSS: lambda r: _azure_nic_configs(r, "virtualMachineProfile."),
     AZ_VM: lambda r: _azure_nic_configs(r, ""),
     AZ_NIC: _azure_nic,
