@@ -174,9 +174,7 @@ class GuardConfig:
 
     waivers: tuple[Waiver, ...] = ()
     tenants: Mapping[str, str] = field(default_factory=dict)  # lowercased name -> isolation
-    required_tags: Mapping[str, str | None] = field(
-        default_factory=lambda: dict(REQUIRED_TAGS_SCHEMA["default"])
-    )
+    required_tags: Mapping[str, str | None] = field(default_factory=lambda: dict(REQUIRED_TAGS_SCHEMA["default"]))
     contracts: tuple[Contract, ...] = ()
     chips_per_sku: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CHIPS_PER_SKU))
     tpu_cores_per_chip: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TPU_CORES_PER_CHIP))

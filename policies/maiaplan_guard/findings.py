@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import WAIVED_PREFIX
 from .config import Waiver
+from .resources import ResourceView
+from .values import describe
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,13 @@ class Finding:
     value: str
     fix: str
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def on(cls, resource: ResourceView, rule: str, problem: str, path: str, value: Any, fix: str) -> Finding:
+        """The finding of ``rule`` on ``resource``, whose property ``path`` holds the offending ``value``."""
+        return cls(
+            resource.urn, resource.label, rule, problem, f"{path} = {describe(value)}", fix, resource.tags.values
+        )
 
     @property
     def message(self) -> str:
@@ -64,9 +74,7 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
         active = [waiver for waiver in matching if waiver.expires >= today]
         if active:
             waiver = max(active, key=lambda w: w.expires)
-            reports.append(
-                Report(f"{WAIVED_PREFIX} {finding.message} Waiver: {waiver.describe()}.", finding.urn, True)
-            )
+            reports.append(Report(f"{WAIVED_PREFIX} {finding.message} Waiver: {waiver.describe()}.", finding.urn, True))
         elif matching:
             waiver = max(matching, key=lambda w: w.expires)
             reports.append(

@@ -206,29 +206,70 @@ def build_policies() -> list[Policy]:
     """The pack's six policies with their default levels: mandatory, advisory for tags."""
     mandatory = EnforcementLevel.MANDATORY
     resource_policies: list[tuple[str, str, ResourceCheck, EnforcementLevel, Severity]] = [
-        (TAGS, "Every taggable resource carries the 'tenant' and 'managed-by' tags (GCP labels).",
-         check_tags, EnforcementLevel.ADVISORY, Severity.LOW),
-        (DEDICATED_HARDWARE, "Compute of a hardware-isolated tenant runs on dedicated hosts / tenancy / "
-         "sole-tenant nodes.", check_dedicated_hardware, mandatory, Severity.CRITICAL),
-        (NO_PUBLIC_INGRESS, "No public IP on tenant compute; no network rule open inbound to the internet.",
-         check_no_public_ingress, mandatory, Severity.HIGH),
-        (ENCRYPTION_AT_HOST, "Azure VMs and scale sets encrypt at host; AWS instances and launch templates "
-         "encrypt their volumes.", check_encryption_at_host, mandatory, Severity.HIGH),
+        (
+            TAGS,
+            "Every taggable resource carries the 'tenant' and 'managed-by' tags (GCP labels).",
+            check_tags,
+            EnforcementLevel.ADVISORY,
+            Severity.LOW,
+        ),
+        (
+            DEDICATED_HARDWARE,
+            "Compute of a hardware-isolated tenant runs on dedicated hosts / tenancy / sole-tenant nodes.",
+            check_dedicated_hardware,
+            mandatory,
+            Severity.CRITICAL,
+        ),
+        (
+            NO_PUBLIC_INGRESS,
+            "No public IP on tenant compute; no network rule open inbound to the internet.",
+            check_no_public_ingress,
+            mandatory,
+            Severity.HIGH,
+        ),
+        (
+            ENCRYPTION_AT_HOST,
+            "Azure VMs and scale sets encrypt at host; AWS instances and launch templates encrypt their volumes.",
+            check_encryption_at_host,
+            mandatory,
+            Severity.HIGH,
+        ),
     ]
     stack_policies: list[tuple[str, str, StackCheck, Severity]] = [
-        (TENANT_NETWORK_BOUNDARY, "Peerings stay within one tenant; no resource sits in another tenant's "
-         "resource group, network or host group.", check_tenant_network_boundary, Severity.CRITICAL),
-        (CONTRACT_LIMITS, "Each cloud contract's chip limits, share, regions and exclusive workloads hold.",
-         check_contract_limits, Severity.HIGH),
+        (
+            TENANT_NETWORK_BOUNDARY,
+            "Peerings stay within one tenant; no resource sits in another tenant's "
+            "resource group, network or host group.",
+            check_tenant_network_boundary,
+            Severity.CRITICAL,
+        ),
+        (
+            CONTRACT_LIMITS,
+            "Each cloud contract's chip limits, share, regions and exclusive workloads hold.",
+            check_contract_limits,
+            Severity.HIGH,
+        ),
     ]
     policies: list[Policy] = [
-        ResourceValidationPolicy(name=name, description=description, validate=_validate_resource(check),
-                                 enforcement_level=level, config_schema=_schema(name), severity=severity)
+        ResourceValidationPolicy(
+            name=name,
+            description=description,
+            validate=_validate_resource(check),
+            enforcement_level=level,
+            config_schema=_schema(name),
+            severity=severity,
+        )
         for name, description, check, level, severity in resource_policies
     ]
     policies += [
-        StackValidationPolicy(name=name, description=description, validate=_validate_stack(check),
-                              enforcement_level=mandatory, config_schema=_schema(name), severity=severity)
+        StackValidationPolicy(
+            name=name,
+            description=description,
+            validate=_validate_stack(check),
+            enforcement_level=mandatory,
+            config_schema=_schema(name),
+            severity=severity,
+        )
         for name, description, check, severity in stack_policies
     ]
     return policies

@@ -59,11 +59,31 @@ ROOT_STACK_TYPE: Final = "pulumi:pulumi:Stack"
 # each. Any other resource that carries a tags/labels property is checked too.
 TAGGABLE_TYPES: Final[frozenset[str]] = frozenset(
     {
-        AZ_VM, AZ_VMSS, AZ_HOST_GROUP, AZ_HOST, AZ_PPG, AZ_IDENTITY, AZ_RESOURCE_GROUP, AZ_VNET, AZ_NSG,
-        AZ_NIC, AZ_PUBLIC_IP,
-        AWS_INSTANCE, AWS_EIP, AWS_LAUNCH_TEMPLATE, AWS_ASG, AWS_VPC, AWS_SUBNET, AWS_SECURITY_GROUP,
-        AWS_SG_INGRESS_RULE, AWS_PEERING, AWS_PLACEMENT_GROUP, AWS_DEDICATED_HOST,
-        GCP_TPU, GCP_INSTANCE, GCP_INSTANCE_TEMPLATE,
+        AZ_VM,
+        AZ_VMSS,
+        AZ_HOST_GROUP,
+        AZ_HOST,
+        AZ_PPG,
+        AZ_IDENTITY,
+        AZ_RESOURCE_GROUP,
+        AZ_VNET,
+        AZ_NSG,
+        AZ_NIC,
+        AZ_PUBLIC_IP,
+        AWS_INSTANCE,
+        AWS_EIP,
+        AWS_LAUNCH_TEMPLATE,
+        AWS_ASG,
+        AWS_VPC,
+        AWS_SUBNET,
+        AWS_SECURITY_GROUP,
+        AWS_SG_INGRESS_RULE,
+        AWS_PEERING,
+        AWS_PLACEMENT_GROUP,
+        AWS_DEDICATED_HOST,
+        GCP_TPU,
+        GCP_INSTANCE,
+        GCP_INSTANCE_TEMPLATE,
     }
 )
 
@@ -71,9 +91,21 @@ TAGGABLE_TYPES: Final[frozenset[str]] = frozenset(
 # resource of one tenant must not sit in another's.
 CONTAINER_TYPES: Final[frozenset[str]] = frozenset(
     {
-        AZ_RESOURCE_GROUP, AZ_VNET, AZ_SUBNET, AZ_NSG, AZ_HOST_GROUP, AZ_HOST, AZ_PPG,
-        AWS_VPC, AWS_SUBNET, AWS_SECURITY_GROUP, AWS_PLACEMENT_GROUP, AWS_DEDICATED_HOST,
-        GCP_NETWORK, GCP_SUBNETWORK, GCP_NODE_GROUP,
+        AZ_RESOURCE_GROUP,
+        AZ_VNET,
+        AZ_SUBNET,
+        AZ_NSG,
+        AZ_HOST_GROUP,
+        AZ_HOST,
+        AZ_PPG,
+        AWS_VPC,
+        AWS_SUBNET,
+        AWS_SECURITY_GROUP,
+        AWS_PLACEMENT_GROUP,
+        AWS_DEDICATED_HOST,
+        GCP_NETWORK,
+        GCP_SUBNETWORK,
+        GCP_NODE_GROUP,
     }
 )
 
@@ -150,8 +182,7 @@ def read_tags(resource_type: str, props: Mapping[str, Any]) -> Tags:
             elif isinstance(value, str):
                 values.setdefault(key, value)
                 unknown_keys.discard(key)
-    return Tags(values=values, unknown_keys=frozenset(unknown_keys - values.keys()), unknown=unknown,
-                present=present)
+    return Tags(values=values, unknown_keys=frozenset(unknown_keys - values.keys()), unknown=unknown, present=present)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,9 @@ def _per_sku(sku: str, path: str, config: GuardConfig) -> int:
     sku = sku.rstrip("/").rsplit("/", 1)[-1]  # GCP machine types may be given as URLs
     if sku not in config.chips_per_sku:
         raise Uncountable(
-            path, sku, "its SKU is not in contract-limits' chips_per_sku table",
+            path,
+            sku,
+            "its SKU is not in contract-limits' chips_per_sku table",
             f"add chips_per_sku['{sku}'] (0 for a SKU without accelerators) to contract-limits' config, "
             "e.g. with `maiaplan policy-config` from a spec whose catalog lists it.",
         )
@@ -123,13 +125,19 @@ def _launch_template_types(graph: StackGraph, resource: StackResource) -> list[t
 def _aws_chips_per_instance(graph: StackGraph, resource: StackResource, config: GuardConfig) -> Chips:
     own = resource.get("instanceType")
     types = [("instanceType", own)] if own is not MISSING and own is not None else []
-    fix = ("set instance_type to a literal instance type." if types else
-           "set instance_type on the launch template (of this stack) the resource launches from.")
+    fix = (
+        "set instance_type to a literal instance type."
+        if types
+        else "set instance_type on the launch template (of this stack) the resource launches from."
+    )
     types = types or _launch_template_types(graph, resource)
     if not types:
-        raise Uncountable("launchTemplate", resource.get("launchTemplate"),
-                          "its instance type cannot be found (no instanceType, no launch template of the stack)",
-                          fix)
+        raise Uncountable(
+            "launchTemplate",
+            resource.get("launchTemplate"),
+            "its instance type cannot be found (no instanceType, no launch template of the stack)",
+            fix,
+        )
     counts = []
     for path, value in types:
         if is_unknown(value):
@@ -152,7 +160,9 @@ def _tpu_chips(resource: StackResource, config: GuardConfig) -> int:
         prefix, cores = match["prefix"], int(match["cores"])
         if prefix not in config.tpu_cores_per_chip:
             raise Uncountable(
-                "acceleratorType", accelerator, "its TPU generation is not in tpu_cores_per_chip",
+                "acceleratorType",
+                accelerator,
+                "its TPU generation is not in tpu_cores_per_chip",
                 f"add tpu_cores_per_chip['{prefix}'] to contract-limits' config.",
             )
         return math.ceil(cores / config.tpu_cores_per_chip[prefix])
@@ -169,13 +179,21 @@ def _gcp_instance_chips(resource: StackResource, config: GuardConfig) -> int:
     chips = _per_sku(machine, "machineType", config)
     accelerators = resource.get("guestAccelerators")
     if is_unknown(accelerators):
-        raise Uncountable("guestAccelerators", accelerators, "its guest accelerators are unknown at preview",
-                          "set guest_accelerators literally.")
+        raise Uncountable(
+            "guestAccelerators",
+            accelerators,
+            "its guest accelerators are unknown at preview",
+            "set guest_accelerators literally.",
+        )
     for i, accelerator in enumerate(items_of(accelerators)):
         count = get_path(accelerator, "count")
         if is_unknown(count) or isinstance(count, bool) or not isinstance(count, int | float):
-            raise Uncountable(f"guestAccelerators.{i}.count", count, "a guest accelerator count is not known",
-                              "set guest_accelerators[].count to a literal number.")
+            raise Uncountable(
+                f"guestAccelerators.{i}.count",
+                count,
+                "a guest accelerator count is not known",
+                "set guest_accelerators[].count to a literal number.",
+            )
         chips += int(count)
     return chips
 
@@ -247,8 +265,7 @@ def _largest(contributors: Iterable[tuple[StackResource, Chips]], limit: int = 5
     return shown + (f", and {len(ranked) - limit} more" if len(ranked) > limit else "")
 
 
-def _contract_finding(graph: StackGraph, contract: Contract, rule: str, problem: str, value: str,
-                      fix: str) -> Finding:
+def _contract_finding(graph: StackGraph, contract: Contract, rule: str, problem: str, value: str, fix: str) -> Finding:
     return Finding(graph.root_urn, f"contract '{contract.name}'", rule, problem, value, fix)
 
 
@@ -273,32 +290,47 @@ def check_contract_limits(graph: StackGraph, config: GuardConfig) -> list[Findin
         tenant = graph.tenant(resource.urn)
         workload = graph.inherited_tag(resource.urn, "workload")
         for contract in config.contracts:
-            if workload and workload in contract.exclusive_workloads and family != contract.provider and (
-                tenant is None or tenant == contract.tenant
+            if (
+                workload
+                and workload in contract.exclusive_workloads
+                and family != contract.provider
+                and (tenant is None or tenant == contract.tenant)
             ):
-                findings.append(resource_finding(
-                    resource, RULE_EXCLUSIVE,
-                    f"workload '{workload}' is exclusive to {contract.provider} under contract '{contract.name}'",
-                    f"provider {family}",
-                    f"run '{workload}' on {contract.provider} only, or change the contract's exclusive_workloads.",
-                ))
+                findings.append(
+                    resource_finding(
+                        resource,
+                        RULE_EXCLUSIVE,
+                        f"workload '{workload}' is exclusive to {contract.provider} under contract '{contract.name}'",
+                        f"provider {family}",
+                        f"run '{workload}' on {contract.provider} only, or change the contract's exclusive_workloads.",
+                    )
+                )
         try:
             chips = chips_of(graph, resource, config)
         except Uncountable as error:
             if tenant is None or tenant in contracted:
-                findings.append(resource_finding(
-                    resource, RULE_UNCOUNTABLE, f"its accelerator chips cannot be counted: {error.problem}",
-                    f"{error.path} = {describe(error.value)}", error.fix,
-                ))
+                findings.append(
+                    resource_finding(
+                        resource,
+                        RULE_UNCOUNTABLE,
+                        f"its accelerator chips cannot be counted: {error.problem}",
+                        f"{error.path} = {describe(error.value)}",
+                        error.fix,
+                    )
+                )
             continue
         if chips is None:
             continue
         if tenant is None:
-            findings.append(resource_finding(
-                resource, RULE_UNCOUNTABLE,
-                f"it runs {chips} chips but carries no 'tenant' tag, so no contract can count them",
-                "tenant = not set", "tag the resource (or its component) with its tenant.",
-            ))
+            findings.append(
+                resource_finding(
+                    resource,
+                    RULE_UNCOUNTABLE,
+                    f"it runs {chips} chips but carries no 'tenant' tag, so no contract can count them",
+                    "tenant = not set",
+                    "tag the resource (or its component) with its tenant.",
+                )
+            )
             continue
         counted.setdefault((tenant, family), []).append((resource, chips))
         for contract in config.contracts:
@@ -306,19 +338,26 @@ def check_contract_limits(graph: StackGraph, config: GuardConfig) -> list[Findin
                 continue
             region = region_of(graph, resource)
             if region is None:
-                findings.append(resource_finding(
-                    resource, RULE_REGION,
-                    f"its region cannot be told, so contract '{contract.name}' (regions {list(contract.regions)}) "
-                    "cannot be checked", "region = unknown",
-                    "set location / zone literally (or the provider's region).",
-                ))
+                findings.append(
+                    resource_finding(
+                        resource,
+                        RULE_REGION,
+                        f"its region cannot be told, so contract '{contract.name}' (regions {list(contract.regions)}) "
+                        "cannot be checked",
+                        "region = unknown",
+                        "set location / zone literally (or the provider's region).",
+                    )
+                )
             elif region not in contract.regions:
-                findings.append(resource_finding(
-                    resource, RULE_REGION,
-                    f"contract '{contract.name}' allows only regions {list(contract.regions)}",
-                    f"region {region!r}",
-                    f"move it to one of {list(contract.regions)}, or amend the contract.",
-                ))
+                findings.append(
+                    resource_finding(
+                        resource,
+                        RULE_REGION,
+                        f"contract '{contract.name}' allows only regions {list(contract.regions)}",
+                        f"region {region!r}",
+                        f"move it to one of {list(contract.regions)}, or amend the contract.",
+                    )
+                )
 
     def total(tenant: str, provider: str) -> Chips:
         return sum((chips for _, chips in counted.get((tenant, provider), [])), NO_CHIPS)
@@ -328,15 +367,27 @@ def check_contract_limits(graph: StackGraph, config: GuardConfig) -> list[Findin
         listing = _largest(counted.get((contract.tenant, contract.provider), [])) or "no resources"
         where = f"tenant '{contract.tenant}' on {contract.provider}"
         if contract.max_chips is not None and mine.high > contract.max_chips:
-            findings.append(_contract_finding(
-                graph, contract, RULE_MAX, f"{where} would run more than max_chips {contract.max_chips}",
-                f"{mine} chips ({listing})", "lower the capacity on this provider, or raise the contract's max_chips.",
-            ))
+            findings.append(
+                _contract_finding(
+                    graph,
+                    contract,
+                    RULE_MAX,
+                    f"{where} would run more than max_chips {contract.max_chips}",
+                    f"{mine} chips ({listing})",
+                    "lower the capacity on this provider, or raise the contract's max_chips.",
+                )
+            )
         if contract.min_chips is not None and mine.low < contract.min_chips:
-            findings.append(_contract_finding(
-                graph, contract, RULE_MIN, f"{where} would run fewer than min_chips {contract.min_chips}",
-                f"{mine} chips ({listing})", "keep at least min_chips chips in use on this provider in every phase.",
-            ))
+            findings.append(
+                _contract_finding(
+                    graph,
+                    contract,
+                    RULE_MIN,
+                    f"{where} would run fewer than min_chips {contract.min_chips}",
+                    f"{mine} chips ({listing})",
+                    "keep at least min_chips chips in use on this provider in every phase.",
+                )
+            )
         if contract.min_share is not None:
             others = sum(
                 (total(contract.tenant, p) for (t, p) in counted if t == contract.tenant and p != contract.provider),
@@ -344,10 +395,14 @@ def check_contract_limits(graph: StackGraph, config: GuardConfig) -> list[Findin
             )
             serving = mine.low + others.high
             if serving > 0 and mine.low / serving < contract.min_share:
-                findings.append(_contract_finding(
-                    graph, contract, RULE_SHARE,
-                    f"{where} would hold less than min_share {contract.min_share:.0%} of the tenant's chips",
-                    f"{mine.low / serving:.1%} ({mine.low} of {serving} chips; {listing})",
-                    "move less off this provider in this phase, or keep more capacity on it.",
-                ))
+                findings.append(
+                    _contract_finding(
+                        graph,
+                        contract,
+                        RULE_SHARE,
+                        f"{where} would hold less than min_share {contract.min_share:.0%} of the tenant's chips",
+                        f"{mine.low / serving:.1%} ({mine.low} of {serving} chips; {listing})",
+                        "move less off this provider in this phase, or keep more capacity on it.",
+                    )
+                )
     return findings

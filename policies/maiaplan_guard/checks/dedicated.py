@@ -22,7 +22,7 @@ from ..resources import (
     GCP_INSTANCE_TEMPLATE,
     ResourceView,
 )
-from ..values import MISSING, describe, get_path, is_unknown, items_of
+from ..values import MISSING, get_path, is_unknown, items_of
 
 DEDICATED_TENANCIES = ("dedicated", "host")
 SOLE_TENANT_KEYS = ("compute.googleapis.com/node-group-name", "compute.googleapis.com/node-name")
@@ -133,13 +133,7 @@ def check_dedicated_hardware(resource: ResourceView, config: GuardConfig) -> lis
         return []
     path, value, problem = result
     return [
-        Finding(
-            urn=resource.urn,
-            subject=resource.label,
-            rule="dedicated-hardware",
-            problem=f"{problem}, but {_why_dedicated(resource, config)}",
-            value=f"{path} = {describe(value)}",
-            fix=fix,
-            tags=resource.tags.values,
+        Finding.on(
+            resource, "dedicated-hardware", f"{problem}, but {_why_dedicated(resource, config)}", path, value, fix
         )
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from ..config import GuardConfig
 from ..findings import Finding
 from ..resources import AWS_INSTANCE, AWS_LAUNCH_TEMPLATE, AZ_VM, AZ_VMSS, ResourceView
-from ..values import MISSING, describe, get_path, is_unknown, items_of, truthy_flag
+from ..values import MISSING, get_path, is_unknown, items_of, truthy_flag
 
 # One problem: (offending property path, its value, what is wrong, how to fix it).
 Problem = tuple[str, Any, str, str]
@@ -21,8 +21,10 @@ Problem = tuple[str, Any, str, str]
 
 def _azure(resource: ResourceView, path: str) -> Iterator[Problem]:
     value = resource.get(path)
-    fix = (f"set {path} = True (compute.SecurityProfileArgs(encryption_at_host=True)); the subscription "
-           "needs the Microsoft.Compute/EncryptionAtHost feature registered.")
+    fix = (
+        f"set {path} = True (compute.SecurityProfileArgs(encryption_at_host=True)); the subscription "
+        "needs the Microsoft.Compute/EncryptionAtHost feature registered."
+    )
     if is_unknown(value):
         yield path, value, "encryption at host is unknown at preview", fix
     elif value is not True:
@@ -64,8 +66,12 @@ def _aws_launch_template(resource: ResourceView) -> Iterator[Problem]:
     ebs_mappings = [(i, get_path(m, "ebs")) for i, m in enumerate(items_of(mappings))]
     ebs_mappings = [(i, ebs) for i, ebs in ebs_mappings if ebs is not MISSING and ebs is not None]
     if not ebs_mappings:
-        yield ("blockDeviceMappings", mappings,
-               "no EBS mapping is declared, so the root volume's encryption is left to the AMI", fix)
+        yield (
+            "blockDeviceMappings",
+            mappings,
+            "no EBS mapping is declared, so the root volume's encryption is left to the AMI",
+            fix,
+        )
     for i, ebs in ebs_mappings:
         yield from _aws_volume(ebs, f"blockDeviceMappings.{i}.ebs", fix)
 
@@ -87,14 +93,6 @@ def check_encryption_at_host(resource: ResourceView, config: GuardConfig) -> lis
     if check is None:
         return []
     return [
-        Finding(
-            urn=resource.urn,
-            subject=resource.label,
-            rule="encryption-at-host",
-            problem=problem,
-            value=f"{path} = {describe(value)}",
-            fix=fix,
-            tags=resource.tags.values,
-        )
+        Finding.on(resource, "encryption-at-host", problem, path, value, fix)
         for path, value, problem, fix in check(resource)
     ]

@@ -34,7 +34,7 @@ from ..resources import (
     GCP_TPU,
     ResourceView,
 )
-from ..values import MISSING, describe, get_path, is_unknown, items_of, truthy_flag
+from ..values import MISSING, get_path, is_unknown, items_of, truthy_flag
 
 OPEN_SOURCES = frozenset({"0.0.0.0/0", "0.0.0.0", "::/0", "*", "internet", "any"})
 
@@ -295,14 +295,6 @@ def check_no_public_ingress(resource: ResourceView, config: GuardConfig) -> list
     if check is None:
         return []
     return [
-        Finding(
-            urn=resource.urn,
-            subject=resource.label,
-            rule="no-public-ingress",
-            problem=problem,
-            value=f"{path} = {describe(value)}",
-            fix=fix,
-            tags=resource.tags.values,
-        )
+        Finding.on(resource, "no-public-ingress", problem, path, value, fix)
         for path, value, problem, fix in check(resource)
     ]

@@ -55,7 +55,11 @@ def check_tags(resource: ResourceView, config: GuardConfig) -> list[Finding]:
             )
         elif required is not None and value.lower() != required.lower():
             findings.append(
-                finding(f"tag-{key}", f"{prop}['{key}'] must be '{required}'", repr(value),
-                        f"set {prop}['{key}'] = '{required}'.")
+                finding(
+                    f"tag-{key}",
+                    f"{prop}['{key}'] must be '{required}'",
+                    repr(value),
+                    f"set {prop}['{key}'] = '{required}'.",
+                )
             )
     return findings
