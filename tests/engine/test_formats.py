@@ -15,7 +15,9 @@ from maiaplan.resources import UNKNOWN
 
 pytestmark = pytest.mark.slow
 
-SARIF_SCHEMA = json.loads((Path(__file__).parent / "sarif-2.1.0-core.schema.json").read_text())
+# The official SARIF 2.1.0 schema (final, rtm.5), as shipped in the npm package @microsoft/jest-sarif
+# 1.0.0-beta.0 (MIT; github.com/microsoft/sarif-js-sdk), unchanged. It is JSON Schema draft-04.
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "sarif-2.1.0-rtm.5.schema.json").read_text())
 
 
 @pytest.mark.parametrize("format_", FORMATS)
@@ -118,7 +120,7 @@ def test_markdown_puts_the_plan_summary_first(oversized: PreviewResult) -> None:
 
 
 def test_sarif_validates_against_the_2_1_0_schema(oversized: PreviewResult, untagged: PreviewResult) -> None:
-    validator = jsonschema.Draft7Validator(SARIF_SCHEMA, format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.FormatChecker())
     for result in (oversized, untagged):
         document = json.loads(render(result, "sarif", "mandatory"))
         validator.validate(document)
@@ -141,7 +143,7 @@ def test_sarif_validates_against_the_2_1_0_schema(oversized: PreviewResult, unta
 
 
 def test_sarif_schema_rejects_what_is_not_sarif() -> None:
-    validator = jsonschema.Draft7Validator(SARIF_SCHEMA)
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA)
     assert not validator.is_valid({"version": "2.1.0", "runs": [{"tool": {}}]})
     assert not validator.is_valid({"version": "2.0.0", "runs": []})
     assert not validator.is_valid({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"level": "fatal", "message": {"text": "m"}}]}]})
