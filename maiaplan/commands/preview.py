@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.commands.policy_config import policy_config
 from maiaplan.engine import maiaplan_version
 from maiaplan.engine.policy import FAIL_ON, PolicyPackRequest
 from maiaplan.engine.preview import run_preview
 from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from maiaplan.engine.state import write_state
 from maiaplan.formats import FORMATS, render
+from maiaplan.guard_config import policy_config
 from maiaplan.output import emit
 from planner.errors import InputError
 from planner.plan import MigrationPlan

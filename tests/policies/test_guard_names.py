@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import maiaplan_guard
 
-from maiaplan import analyzer
-from maiaplan.commands import policy_config
+from maiaplan import analyzer, guard_config
 
 
 def test_policy_names_and_the_waived_prefix_agree_with_the_pack() -> None:
-    assert policy_config.POLICIES == maiaplan_guard.POLICY_NAMES
+    assert guard_config.POLICIES == maiaplan_guard.POLICY_NAMES
     assert analyzer.WAIVED_PREFIX == maiaplan_guard.WAIVED_PREFIX

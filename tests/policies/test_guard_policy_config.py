@@ -13,6 +13,7 @@ from maiaplan_guard import POLICY_NAMES
 from maiaplan_guard.catalog import DEFAULT_CHIPS_PER_SKU, DEFAULT_TPU_CORES_PER_CHIP
 from maiaplan_guard.config import POLICY_SCHEMAS
 
+from maiaplan import guard_config
 from maiaplan.analyzer import (
     AnalyzerInfo,
     EnforcementLevel,
@@ -22,7 +23,6 @@ from maiaplan.analyzer import (
     reconcile_policy_config,
 )
 from maiaplan.cli import main
-from maiaplan.commands import policy_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "maia-pilot.yaml"
 
@@ -74,7 +74,7 @@ def test_the_output_is_the_same_bytes_every_time(tmp_path: Path, capsys: pytest.
     assert main(["policy-config", str(EXAMPLE)]) == 0
     first = capsys.readouterr().out
     assert main(["policy-config", str(EXAMPLE)]) == 0
-    assert capsys.readouterr().out == first == policy_config.render(json.loads(first))
+    assert capsys.readouterr().out == first == guard_config.render(json.loads(first))
 
 
 def test_a_catalog_override_reaches_the_chip_table(tmp_path: Path) -> None:
