@@ -18,7 +18,7 @@ import runpy
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -259,31 +259,12 @@ def _record(registration: Registration, class_of: Mapping[str, type]) -> Resourc
         shape = resource_shape(resource_class)
         inputs = restore_integers(registration.inputs, shape)
         outputs = restore_integers(registration.outputs, shape)
-    return ResourceRecord(
-        urn=registration.urn,
-        type=registration.type,
-        name=registration.name,
-        custom=registration.custom,
-        inputs=inputs,
-        outputs=outputs,
-        parent=registration.parent,
-        dependencies=registration.dependencies,
-        property_dependencies=registration.property_dependencies,
-        provider=registration.provider,
-        protect=registration.protect,
-        id=registration.id,
-        external=registration.external,
-        ignore_changes=registration.ignore_changes,
-        replace_on_changes=registration.replace_on_changes,
-        delete_before_replace=registration.delete_before_replace,
-        retain_on_delete=registration.retain_on_delete,
-        additional_secret_outputs=registration.additional_secret_outputs,
-        aliases=registration.aliases,
-        custom_timeouts=registration.custom_timeouts,
-        source_position=registration.source_position,
-    )
+    # A registration carries every field of the record; only the property values are converted.
+    copied = {
+        f.name: getattr(registration, f.name) for f in fields(ResourceRecord) if f.name not in ("inputs", "outputs")
+    }
+    return ResourceRecord(**copied, inputs=inputs, outputs=outputs)
 
 
 def _urn(record: ResourceRecord) -> str:
     return record.urn
-
