@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -26,34 +26,7 @@ from pulumi.runtime.proto import engine_pb2, resource_pb2
 from maiaplan.engine import urns
 from maiaplan.engine.mocks import PreviewProviders
 from maiaplan.engine.values import from_struct, to_struct
-from maiaplan.resources import UNKNOWN
-
-
-@dataclass
-class Registration:
-    """One registered resource, filled in as the program runs (outputs arrive last)."""
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    inputs: dict[str, Any]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    parent: str | None = None
-    id: str | None = None
-    provider: str | None = None
-    dependencies: tuple[str, ...] = ()
-    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    protect: bool = False
-    external: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    replace_on_changes: tuple[str, ...] = ()
-    delete_before_replace: bool | None = None
-    retain_on_delete: bool = False
-    additional_secret_outputs: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    custom_timeouts: dict[str, str] = field(default_factory=dict)
-    source_position: str | None = None
+from maiaplan.resources import UNKNOWN, ResourceRecord
 
 
 @dataclass(frozen=True)
@@ -98,7 +71,7 @@ class RecordingMonitor(MockMonitor):
         self.preview = preview
         self.default_provider_inputs = default_provider_inputs
         self.class_of = class_of
-        self.registrations: dict[str, Registration] = {}
+        self.registrations: dict[str, ResourceRecord] = {}
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
@@ -110,54 +83,51 @@ class RecordingMonitor(MockMonitor):
         parent = request.parent or None
         urn = urns.make_urn(self.stack, self.project, parent, request.type, request.name)
         inputs = from_struct(request.object)
-        registration = Registration(
+        options = {
+            "dependencies": tuple(sorted(set(request.dependencies))),
+            "property_dependencies": {
+                key: tuple(sorted(set(value.urns))) for key, value in sorted(request.propertyDependencies.items())
+            },
+            "protect": bool(request.protect),
+            "ignore_changes": tuple(request.ignoreChanges),
+            "replace_on_changes": tuple(request.replaceOnChanges),
+            "delete_before_replace": request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+            "retain_on_delete": bool(request.retainOnDelete),
+            "additional_secret_outputs": tuple(request.additionalSecretOutputs),
+            "aliases": self._alias_urns(request, parent, urn),
+            "custom_timeouts": {
+                key: value for key in ("create", "update", "delete") if (value := getattr(request.customTimeouts, key))
+            },
+            "source_position": self._source_position(request),
+        }
+        provider: str | None = None
+        if request.type == urns.STACK_TYPE:
+            with self._lock:
+                self.registrations[urn] = ResourceRecord(
+                    urn=urn, type=request.type, name=request.name, custom=request.custom, inputs=inputs, **options
+                )
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if urns.provider_package(request.type) is not None:
+            id_, inputs, outputs = self.preview.provider_resource(urn, inputs, request.version)
+        elif request.custom:
+            provider = request.provider or self._default_provider(urns.resource_package(request.type), request.version)
+            id_, inputs, outputs = self.preview.custom_resource(
+                urn, request.type, request.name, inputs, self.class_of.get(request.type), options["ignore_changes"]
+            )
+        else:
+            id_, outputs = "", {}
+        registration = ResourceRecord(
             urn=urn,
             type=request.type,
             name=request.name,
             custom=request.custom,
             inputs=inputs,
+            outputs=outputs,
             parent=parent,
-            dependencies=tuple(sorted(set(request.dependencies))),
-            property_dependencies={
-                key: tuple(sorted(set(value.urns))) for key, value in sorted(request.propertyDependencies.items())
-            },
-            protect=bool(request.protect),
-            ignore_changes=tuple(request.ignoreChanges),
-            replace_on_changes=tuple(request.replaceOnChanges),
-            delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
-            retain_on_delete=bool(request.retainOnDelete),
-            additional_secret_outputs=tuple(request.additionalSecretOutputs),
-            aliases=self._alias_urns(request, parent, urn),
-            custom_timeouts={
-                key: value
-                for key in ("create", "update", "delete")
-                if (value := getattr(request.customTimeouts, key))
-            },
-            source_position=self._source_position(request),
+            id=id_ or None,
+            provider=provider,
+            **options,
         )
-        if request.type == urns.STACK_TYPE:
-            with self._lock:
-                self.registrations[urn] = registration
-            return resource_pb2.RegisterResourceResponse(urn=urn)
-        package = urns.provider_package(request.type)
-        if package is not None:
-            id_, registration.inputs, outputs = self.preview.provider_resource(urn, inputs, request.version)
-        elif request.custom:
-            registration.provider = request.provider or self._default_provider(
-                urns.resource_package(request.type), request.version
-            )
-            id_, registration.inputs, outputs = self.preview.custom_resource(
-                urn,
-                request.type,
-                request.name,
-                inputs,
-                self.class_of.get(request.type),
-                registration.ignore_changes,
-            )
-        else:
-            id_, outputs = "", {}
-        registration.id = id_ or None
-        registration.outputs = outputs
         with self._lock:
             self.registrations[urn] = registration
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, outputs)
@@ -170,7 +140,7 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             registration = self.registrations.get(request.urn)
             if registration is not None and not registration.custom:
-                registration.outputs = outputs
+                self.registrations[request.urn] = replace(registration, outputs=outputs)
         return empty_pb2.Empty()
 
     def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> Any:
@@ -178,7 +148,10 @@ class RecordingMonitor(MockMonitor):
         urn = urns.make_urn(self.stack, self.project, parent, request.type, request.name)
         inputs = from_struct(request.properties)
         outputs = self.preview.read(urn, request.type, request.id, inputs)
-        registration = Registration(
+        provider = None
+        if not urns.provider_package(request.type) and request.type != "pulumi:pulumi:StackReference":
+            provider = request.provider or self._default_provider(urns.resource_package(request.type), request.version)
+        registration = ResourceRecord(
             urn=urn,
             type=request.type,
             name=request.name,
@@ -187,15 +160,12 @@ class RecordingMonitor(MockMonitor):
             outputs=outputs,
             parent=parent,
             id=request.id,
+            provider=provider,
             external=True,
             dependencies=tuple(sorted(set(request.dependencies))),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             source_position=self._source_position(request),
         )
-        if not urns.provider_package(request.type) and request.type != "pulumi:pulumi:StackReference":
-            registration.provider = request.provider or self._default_provider(
-                urns.resource_package(request.type), request.version
-            )
         with self._lock:
             self.registrations[urn] = registration
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id, outputs)
@@ -221,7 +191,7 @@ class RecordingMonitor(MockMonitor):
                 id_, inputs, outputs = self.preview.provider_resource(
                     urn, self.default_provider_inputs(package), version
                 )
-                existing = Registration(
+                existing = ResourceRecord(
                     urn=urn,
                     type=f"{urns.PROVIDER_TYPE_PREFIX}{package}",
                     name=urns.parse_urn(urn).name,

@@ -18,7 +18,7 @@ import runpy
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from pulumi.runtime.stack import register_stack_transformation, run_in_stack
 from maiaplan.engine import urns
 from maiaplan.engine.errors import logged_error, program_error
 from maiaplan.engine.mocks import PreviewProviders
-from maiaplan.engine.monitor import LogEntry, RecordingEngine, RecordingMonitor, Registration, is_program_file
+from maiaplan.engine.monitor import LogEntry, RecordingEngine, RecordingMonitor, is_program_file
 from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from maiaplan.engine.schema import resource_shape, restore_integers
 from maiaplan.resources import ResourceRecord
@@ -250,20 +250,17 @@ def _loaded_from(module: Any, directory: Path) -> bool:
     return isinstance(filename, str) and is_program_file(Path(filename), directory)
 
 
-def _record(registration: Registration, class_of: Mapping[str, type]) -> ResourceRecord:
-    """The registration as a record, with integers restored where the type's schema says integer."""
-    inputs: Mapping[str, Any] = registration.inputs
-    outputs: Mapping[str, Any] = registration.outputs
+def _record(registration: ResourceRecord, class_of: Mapping[str, type]) -> ResourceRecord:
+    """The registration with integers restored where the type's schema says integer."""
     resource_class = class_of.get(registration.type)
-    if registration.custom and resource_class is not None:
-        shape = resource_shape(resource_class)
-        inputs = restore_integers(registration.inputs, shape)
-        outputs = restore_integers(registration.outputs, shape)
-    # A registration carries every field of the record; only the property values are converted.
-    copied = {
-        f.name: getattr(registration, f.name) for f in fields(ResourceRecord) if f.name not in ("inputs", "outputs")
-    }
-    return ResourceRecord(**copied, inputs=inputs, outputs=outputs)
+    if not registration.custom or resource_class is None:
+        return registration
+    shape = resource_shape(resource_class)
+    return replace(
+        registration,
+        inputs=restore_integers(registration.inputs, shape),
+        outputs=restore_integers(registration.outputs, shape),
+    )
 
 
 def _urn(record: ResourceRecord) -> str:
