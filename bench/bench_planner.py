@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_fleet import synthetic_spec
 
+from planner.fleet_placement import shard_group_demand
 from planner.placement import ShardGroupDemand, exact_placement_cost, place_shard_groups, workload_nodes
 from planner.planning import plan_migration
 from planner.sharding import shard, tensor_parallel_degrees
@@ -53,16 +54,7 @@ def shard_and_place(spec: MigrationSpec, cluster_of: Mapping[str, str]) -> dict[
     demands: defaultdict[str, list[ShardGroupDemand]] = defaultdict(list)
     for workload in spec.workloads:
         cluster = spec.cluster_by_name[cluster_of[workload.name]]
-        choice = shard(workload, spec.accelerator_of(cluster))
-        demands[cluster.name].append(
-            ShardGroupDemand(
-                workload=workload.name,
-                tenant=workload.tenant,
-                tensor_parallel=choice.tensor_parallel,
-                pipeline_parallel=choice.pipeline_parallel,
-                replicas=choice.replicas,
-            )
-        )
+        demands[cluster.name].append(shard_group_demand(workload, shard(workload, spec.accelerator_of(cluster))))
     sharded = time.perf_counter()
     placements = [place_shard_groups(graphs[name], wanted) for name, wanted in demands.items()]
     placed = time.perf_counter()

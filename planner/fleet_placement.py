@@ -8,8 +8,20 @@ from planner.errors import InputError
 from planner.options import WorkloadOptions
 from planner.placement import ClusterPlacement, PlacementError, ShardGroupDemand, place_shard_groups
 from planner.plan import Allocation
-from planner.spec import MigrationSpec
+from planner.sharding import ShardingChoice
+from planner.spec import MigrationSpec, Workload
 from planner.topology import build_cluster_graph
+
+
+def shard_group_demand(workload: Workload, sharding: ShardingChoice) -> ShardGroupDemand:
+    """What placement needs of a workload sharded ``sharding``: its groups' shape and count."""
+    return ShardGroupDemand(
+        workload=workload.name,
+        tenant=workload.tenant,
+        tensor_parallel=sharding.tensor_parallel,
+        pipeline_parallel=sharding.pipeline_parallel,
+        replicas=sharding.replicas,
+    )
 
 
 def place_fleet(
@@ -47,15 +59,7 @@ def place_fleet(
             workload = options[allocation.workload]
             option = next(o for o in (workload.current, *workload.destinations) if o.cluster == cluster.name)
             assert option.sharding is not None
-            demands.append(
-                ShardGroupDemand(
-                    workload=allocation.workload,
-                    tenant=spec.workload_by_name[allocation.workload].tenant,
-                    tensor_parallel=option.sharding.tensor_parallel,
-                    pipeline_parallel=option.sharding.pipeline_parallel,
-                    replicas=option.sharding.replicas,
-                )
-            )
+            demands.append(shard_group_demand(spec.workload_by_name[allocation.workload], option.sharding))
         try:
             placements.append(place_shard_groups(build_cluster_graph(spec, cluster), demands))
         except PlacementError as error:
