@@ -163,13 +163,13 @@ def _aws_ingress_rule(resource: ResourceView) -> Iterator[Problem]:
             yield key, value, "the ingress rule is open to the whole internet", _AWS_SG_FIX
 
 
-def _aws_instance(resource: ResourceView) -> Iterator[Problem]:
-    fix = "set associate_public_ip_address = False."
-    value = resource.get("associatePublicIpAddress")
+def _aws_public_ip_flag(resource: ResourceView, key: str, problem: str, fix: str) -> Iterator[Problem]:
+    """A top-level AWS flag (a boolean or the strings "true"/"false") that hands out public IPs."""
+    value = resource.get(key)
     if is_unknown(value):
-        yield _unknown("associatePublicIpAddress", value, "associatePublicIpAddress", fix)
+        yield _unknown(key, value, key, fix)
     elif truthy_flag(value):
-        yield "associatePublicIpAddress", value, "the instance gets a public IP", fix
+        yield key, value, problem, fix
 
 
 def _aws_launch_template(resource: ResourceView) -> Iterator[Problem]:
@@ -183,15 +183,6 @@ def _aws_launch_template(resource: ResourceView) -> Iterator[Problem]:
         elif truthy_flag(value):
             problems.append((path, value, "instances launched from it get public IPs", fix))
     yield from problems
-
-
-def _aws_subnet(resource: ResourceView) -> Iterator[Problem]:
-    fix = "set map_public_ip_on_launch = False."
-    value = resource.get("mapPublicIpOnLaunch")
-    if is_unknown(value):
-        yield _unknown("mapPublicIpOnLaunch", value, "mapPublicIpOnLaunch", fix)
-    elif truthy_flag(value):
-        yield "mapPublicIpOnLaunch", value, "the subnet gives every instance launched in it a public IP", fix
 
 
 def _gcp_access_configs(resource: ResourceView) -> Iterator[Problem]:
@@ -276,9 +267,16 @@ _CHECKS: dict[str, Callable[[ResourceView], Iterator[Problem]]] = {
     AWS_SECURITY_GROUP: _aws_security_group,
     AWS_SG_RULE: _aws_sg_rule,
     AWS_SG_INGRESS_RULE: _aws_ingress_rule,
-    AWS_INSTANCE: _aws_instance,
+    AWS_INSTANCE: lambda r: _aws_public_ip_flag(
+        r, "associatePublicIpAddress", "the instance gets a public IP", "set associate_public_ip_address = False."
+    ),
     AWS_LAUNCH_TEMPLATE: _aws_launch_template,
-    AWS_SUBNET: _aws_subnet,
+    AWS_SUBNET: lambda r: _aws_public_ip_flag(
+        r,
+        "mapPublicIpOnLaunch",
+        "the subnet gives every instance launched in it a public IP",
+        "set map_public_ip_on_launch = False.",
+    ),
     GCP_INSTANCE: _gcp_access_configs,
     GCP_INSTANCE_TEMPLATE: _gcp_access_configs,
     GCP_TPU: _gcp_tpu,
