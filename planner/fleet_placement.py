@@ -56,8 +56,7 @@ def place_fleet(
         for allocation in allocations:
             if allocation.cluster != cluster.name or allocation.chips == 0:
                 continue
-            workload = options[allocation.workload]
-            option = next(o for o in (workload.current, *workload.destinations) if o.cluster == cluster.name)
+            option = options[allocation.workload].on(cluster.name)
             assert option.sharding is not None
             demands.append(shard_group_demand(spec.workload_by_name[allocation.workload], option.sharding))
         try:

@@ -51,6 +51,24 @@ class WorkloadOptions(BaseModel):
     destinations: tuple[ClusterOption, ...]
     excluded: tuple[ClusterVerdict, ...]
 
+    @property
+    def all(self) -> tuple[ClusterOption, ...]:
+        """The current option, then the destinations."""
+        return (self.current, *self.destinations)
+
+    def on(self, cluster: str) -> ClusterOption:
+        """The option on ``cluster``.
+
+        Raises
+        ------
+        KeyError
+            When ``cluster`` is neither the current cluster nor a destination.
+        """
+        for option in self.all:
+            if option.cluster == cluster:
+                return option
+        raise KeyError(f"{self.workload} has no option on {cluster}")
+
 
 def cluster_option(
     spec: MigrationSpec, workload: Workload, cluster: Cluster, role: Literal["current", "destination"]

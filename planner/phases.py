@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from planner.catalog import Provider
+from planner.eligibility import target_rank
 from planner.errors import InputError
 from planner.options import ClusterOption, WorkloadOptions, all_options
 from planner.plan import BlockingRule
@@ -98,13 +99,9 @@ class Problem:
             self.initial[workload.name] = (current.cluster, current.allocated_chips)
         self.candidates: dict[str, list[Candidate]] = {}
         for name, opts in self.options.items():
-            feasible = [o for o in opts.destinations if o.feasible]
-            if feasible:
-                self.candidates[name] = [
-                    Candidate(name, o.cluster, o.allocated_chips, o)
-                    for o in feasible  # destinations() keeps spec order; sort by preference, then cost
-                ]
-                self.candidates[name].sort(key=lambda c: self._preference(c))
+            feasible = [Candidate(name, o.cluster, o.allocated_chips, o) for o in opts.destinations if o.feasible]
+            if feasible:  # first in target preference, then cost per hour, then name
+                self.candidates[name] = sorted(feasible, key=self._preference)
         self.sensitivity_rank = {w.name: SENSITIVITY_RANK[w.sensitivity] for w in spec.workloads}
         self.first_phase_rank = SENSITIVITY_RANK[spec.migration.first_phase_max_sensitivity]
         self.depends_on = {w.name: w.depends_on for w in spec.workloads}
@@ -112,8 +109,6 @@ class Problem:
         self._check_initial_fleet()
 
     def _preference(self, candidate: Candidate) -> tuple[int, float, str]:
-        from planner.eligibility import target_rank
-
         workload = self.spec.workload_by_name[candidate.workload]
         rank = target_rank(workload, self.spec.cluster_by_name[candidate.cluster])
         assert candidate.option.sharding is not None

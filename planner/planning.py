@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from planner.eligibility import ClusterVerdict
-from planner.options import ClusterOption
 from planner.phases import (
     EXACT_SEARCH_MAX_WORKLOADS,
     Assignment,
@@ -168,7 +167,7 @@ def _fleet(problem: Problem, state: Mapping[str, Placement]) -> FleetState:
         by_tenant[problem.tenant_of[name]][cluster.provider] += chips
         usd_per_hour += chips * accelerator.price_per_chip_hour_usd
         watts += chips * accelerator.serving_power_w
-        option = _option_on(problem, name, cluster_name)
+        option = problem.options[name].on(cluster_name)
         assert option.sharding is not None
         tokens_per_s += option.sharding.tokens_per_s
     total = sum(by_provider.values())
@@ -190,13 +189,6 @@ def _fleet(problem: Problem, state: Mapping[str, Placement]) -> FleetState:
 def _shares(counts: Counter[str]) -> dict[str, float]:
     total = sum(counts.values())
     return {provider: round(chips / total, 4) for provider, chips in sorted(counts.items())} if total else {}
-
-
-def _option_on(problem: Problem, workload: str, cluster: str) -> ClusterOption:
-    options = problem.options[workload]
-    if options.current.cluster == cluster:
-        return options.current
-    return next(o for o in options.destinations if o.cluster == cluster)
 
 
 def _contract_checks(problem: Problem, ledger: Ledger) -> list[ContractCheck]:

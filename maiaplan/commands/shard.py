@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     options = [
         option
         for workload in all_options(spec).values()
-        for option in (workload.current, *workload.destinations)
+        for option in workload.all
         if args.workload in (None, option.workload) and args.cluster in (None, option.cluster)
     ]
     if not options:  # only --cluster can filter everything out: every workload has a current cluster
