@@ -93,9 +93,7 @@ def _assemble(
     phases = []
     for phase in range(1, len(states)):
         moves = moves_in(assignment, phase)
-        ledger = Ledger(problem, states[phase - 1], phase)
-        for candidate in moves:
-            ledger.apply(states[phase - 1][candidate.workload], candidate)
+        ledger = ledgers.ledger(phase)
         phases.append(
             Phase(
                 phase=phase,
