@@ -252,14 +252,6 @@ class Ledger:
 # --- scheduling ------------------------------------------------------------------------------
 
 
-def dependency_graph(problem: Problem) -> nx.DiGraph:
-    """Edges dependency -> dependent over all workloads."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(problem.depends_on)
-    graph.add_edges_from((dep, name) for name, deps in problem.depends_on.items() for dep in deps)
-    return graph
-
-
 def chain_lengths(graph: nx.DiGraph) -> dict[str, int]:
     """For each vertex, the vertices on the longest path that starts at it (1 for a sink).
 
@@ -279,7 +271,7 @@ def earliest_phases(problem: Problem) -> dict[str, int]:
     Complexity: O(V + E + V · destinations · phases).
     """
     earliest: dict[str, int] = {}
-    for name in nx.topological_sort(dependency_graph(problem)):
+    for name in nx.topological_sort(problem.spec.dependency_graph):
         if name not in problem.candidates or any(dep not in earliest for dep in problem.depends_on[name]):
             continue
         first = 1 if problem.sensitivity_allowed(name, 1) else 2
@@ -308,7 +300,7 @@ def schedule_greedy(problem: Problem) -> Assignment:
     Complexity: O(K · (V log V + V · D · C)) for K phases, V workloads, D destinations each and
     C contracts per tenant.
     """
-    chains = chain_lengths(dependency_graph(problem))
+    chains = chain_lengths(problem.spec.dependency_graph)
     biggest = {name: max(c.chips for c in cands) for name, cands in problem.candidates.items()}
     order = sorted(
         problem.movable,

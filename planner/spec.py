@@ -366,12 +366,17 @@ class MigrationSpec(_Model):
                 elif dependency not in workloads:
                     yield self._unknown(f"{at}.depends_on[{j}]", "workload", dependency, list(workloads))
 
-    def _check_dependencies_acyclic(self) -> None:
+    @cached_property
+    def dependency_graph(self) -> nx.DiGraph:
+        """Workloads with an edge dependency -> dependent (read-only: it is shared)."""
         graph = nx.DiGraph()
         graph.add_nodes_from(self.workload_by_name)
         graph.add_edges_from((dep, w.name) for w in self.workloads for dep in w.depends_on)
+        return graph
+
+    def _check_dependencies_acyclic(self) -> None:
         try:
-            cycle = nx.find_cycle(graph)
+            cycle = nx.find_cycle(self.dependency_graph)
         except nx.NetworkXNoCycle:
             return
         names = [edge[0] for edge in cycle]
