@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.catalog import Provider
+from planner.gates import GateCheck
 from planner.spec import Contract, Sensitivity
 
 PLAN_FORMAT_VERSION: Literal[1] = 1
@@ -31,6 +32,7 @@ class TrafficStep(_Model):
     percent: int = Field(ge=1, le=100)
     gate: str
     rollback: str
+    checks: tuple[GateCheck, ...] = Field(default=(), description="The gate, machine-readable (planner/gates.py).")
 
 
 class Move(_Model):

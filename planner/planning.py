@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from planner.eligibility import ClusterVerdict
+from planner.gates import step_checks
 from planner.phases import (
     EXACT_SEARCH_MAX_WORKLOADS,
     Assignment,
@@ -253,6 +254,7 @@ def _move(ledgers: PlanLedgers, start: Mapping[str, Placement], candidate: Candi
                 f"shift {workload.name}'s traffic back to {source_cluster} (it still holds its {source_chips} "
                 f"chips and weights) and drain {candidate.cluster}"
             ),
+            checks=step_checks(workload, spec.migration, source_cluster, candidate.cluster, phase, percent),
         )
         for percent in spec.migration.traffic_steps
     )

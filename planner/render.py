@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planner.gates import GateCheck
 from planner.options import ClusterOption
 from planner.placement import ClusterPlacement
-from planner.plan import FleetState, MigrationPlan
+from planner.plan import FleetState, MigrationPlan, Move
 
 PHASE_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
 
@@ -203,6 +204,7 @@ def plan_markdown(plan: MigrationPlan) -> str:
                 f"| {m.why_this_cluster} |"
                 for m in phase.moves
             ]
+            out += _gates_markdown(phase.moves)
         else:
             out.append("No moves: waiting for capacity.")
         out += ["", "| cluster | capacity | peak (both ends) | end | free at end |", "|---|---:|---:|---:|---:|"]
@@ -246,6 +248,33 @@ def _node(name: str) -> str:
     return "w_" + "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
+def _gates_markdown(moves: Sequence[Move]) -> list[str]:
+    """The phase's gate checks, one row per check and the traffic steps it gates (docs/gates.md)."""
+    rows: dict[GateCheck, list[int]] = {}
+    for move in moves:
+        for step in move.traffic_steps:
+            for check in step.checks:
+                rows.setdefault(check, []).append(step.percent)
+    if not rows:
+        return []
+    out = [
+        "",
+        "| gate of | check | query | pass when | window | every | min samples | failures allowed | steps |",
+        "|---|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    out += [
+        f"| {c.workload} on {c.cluster} | {c.name} | `{_cell(c.query)}` | {c.comparator} {c.threshold:g} "
+        f"| {c.window_s}s | {c.interval_s}s | {c.min_samples} | {c.failure_limit} | {', '.join(f'{p}%' for p in steps)} |"
+        for c, steps in rows.items()
+    ]
+    return out
+
+
+def _cell(text: str) -> str:
+    """Text inside a Markdown table cell: pipes escaped."""
+    return text.replace("|", "\\|")
+
+
 def explain(plan: MigrationPlan, workload: str) -> str:
     """Why ``workload`` moves in its phase to its cluster, or why it stays."""
     found = plan.move_of(workload)
@@ -258,7 +287,9 @@ def explain(plan: MigrationPlan, workload: str) -> str:
             f"Why this cluster: {move.why_this_cluster}.",
             "Traffic steps:",
         ]
-        lines += [f"  {s.percent:>3}%: gate: {s.gate}; rollback: {s.rollback}" for s in move.traffic_steps]
+        for s in move.traffic_steps:
+            lines.append(f"  {s.percent:>3}%: gate: {s.gate}; rollback: {s.rollback}")
+            lines += [f"        check {c.sentence()}: {c.query}" for c in s.checks]
         return "\n".join(lines)
     stays = next(n for n in plan.not_migrated if n.workload == workload)
     return f"{workload} stays on {stays.cluster} ({stays.rule}): {stays.reason}."

@@ -28,6 +28,7 @@ from planner.catalog import (
     resolve_catalog,
 )
 from planner.errors import InputError, did_you_mean
+from planner.gates import GateRule
 
 Isolation = Literal["hardware", "shared"]
 Sensitivity = Literal["low", "medium", "high"]
@@ -129,6 +130,9 @@ class Model(_Model):
 class Serving(_Model):
     tokens_per_s: float = Field(gt=0, le=1e12, description="Peak output tokens per second, all sequences together.")
     p99_ms_per_token: float = Field(gt=0, le=1e7, description="Bound on one decode step.")
+    p99_ms_to_first_token: float | None = Field(
+        default=None, gt=0, le=1e7, description="Bound on the time to the first token (prefill and queue)."
+    )
     context_tokens: int = Field(
         ge=1, le=100_000_000, description="Average live context of a sequence (sizes the KV cache)."
     )
@@ -160,6 +164,19 @@ class Migration(_Model):
     gate_max_error_rate: float = Field(
         default=0.001, ge=0, le=1, description="Error rate a traffic step must stay under before the next step."
     )
+    gates: tuple[GateRule, ...] = Field(
+        default=(), description="Checks that override a default gate check by name, or add one (planner/gates.py)."
+    )
+
+    @field_validator("gates")
+    @classmethod
+    def _gate_names_unique(cls, gates: tuple[GateRule, ...]) -> tuple[GateRule, ...]:
+        duplicate = _first_duplicate([gate.name for gate in gates])
+        if duplicate is not None:
+            raise SpecPathError(
+                f"[{duplicate[1]}].name", f"duplicate gate '{gates[duplicate[1]].name}'", "name each gate once"
+            )
+        return gates
 
     @field_validator("traffic_steps")
     @classmethod
