@@ -1,0 +1,152 @@
+"""`maiaplan gate` against a real Prometheus holding recorded vLLM series (conftest.py's timeline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BREACH, GAP, HEALTHY, LOW, RESUME, Server, make_project
+
+from maiaplan.cli import main
+from maiaplan.rollout.audit import audit_log_path
+
+
+def gate(
+    project: Path, server: Server | str, offset: int, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict[str, Any], str]:
+    url = server if isinstance(server, str) else server.url
+    at = str((server.origin if isinstance(server, Server) else 0) + offset)
+    code = main(
+        ["gate", "--project", str(project), "--stack", "pilot", "--prometheus", url, "--at", at, "--format", "json",
+         *extra]
+    )
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if captured.out else {}, captured.err
+
+
+def by_check(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(c["workload"], c["name"]): c for c in document["evidence"]}
+
+
+def test_a_healthy_step_advances(prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _err = gate(make_project(tmp_path), prometheus, HEALTHY + 1800, capsys)
+    assert code == 0
+    assert document["decision"] == "advance"
+    assert document["from"] == {"phase": 1, "step": 1} and document["to"] == {"phase": 1, "step": 10}
+    checks = by_check(document)
+    assert set(checks) == {(w, n) for w in ("embed", "router-small") for n in ("p99-time-per-output-token", "error-rate")}
+    latency = checks[("router-small", "p99-time-per-output-token")]
+    assert 'cluster="az-eastus-maia",workload="router-small"' in latency["query"]
+    assert latency["verdict"] == "pass" and latency["values"] == 10 and latency["failures"] == 0
+    assert latency["worst"] < 0.025  # all tokens in vLLM's first bucket, 10 ms
+    assert latency["samples"] >= 500
+    assert checks[("embed", "error-rate")]["worst"] == 0
+
+
+def test_a_p99_breach_rolls_back(prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path, phase=2, step=10)
+    code, document, _err = gate(project, prometheus, BREACH[1], capsys)
+    assert code == 4
+    assert document["decision"] == "rollback"
+    assert document["to"] == {"phase": 2, "step": 1}
+    latency = by_check(document)[("safety-filter", "p99-time-per-output-token")]
+    assert latency["verdict"] == "fail"
+    assert latency["failures"] == 10 and latency["worst"] > 0.03
+    assert "more than the 1 allowed" in latency["reason"]
+    assert by_check(document)[("safety-filter", "error-rate")]["verdict"] == "pass"
+
+
+def test_too_few_samples_hold(prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _err = gate(make_project(tmp_path), prometheus, LOW + 1200, capsys)
+    assert code == 3
+    assert document["decision"] == "hold" and document["to"] is None
+    latency = by_check(document)[("router-small", "p99-time-per-output-token")]
+    assert latency["verdict"] == "inconclusive"
+    assert latency["samples"] < 500 and "fewer than the 500 the check needs" in latency["reason"]
+
+
+def test_a_window_not_elapsed_since_the_step_began_holds(
+    prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path, phase=1, step=10)
+    at = prometheus.origin + HEALTHY + 3000
+    entry = {"applied": True, "to": {"phase": 1, "step": 10}, "at_unix": at - 240, "decision": "advance"}
+    audit_log_path(project / "stacks" / "Pulumi.pilot.yaml").write_text(json.dumps(entry) + "\n")
+    code, document, _err = gate(project, prometheus, HEALTHY + 3000, capsys)
+    assert code == 3
+    for check in document["evidence"]:
+        assert check["verdict"] == "inconclusive"
+        assert "the window has not elapsed: the step began 240 s ago, the check needs 600 s" in check["reason"]
+        assert check["start_unix"] == at - 240
+
+
+def test_metrics_that_do_not_cover_the_window_hold(
+    prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, document, _err = gate(make_project(tmp_path), prometheus, RESUME + 300, capsys)
+    assert code == 3
+    latency = by_check(document)[("embed", "p99-time-per-output-token")]
+    assert "the metrics cover only the last" in latency["reason"]
+
+
+def test_no_series_at_all_holds(prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _err = gate(make_project(tmp_path), prometheus, GAP + 1200, capsys)
+    assert code == 3
+    assert all("the query returned no value" in c["reason"] for c in document["evidence"])
+
+
+def test_text_output_shows_the_evidence(prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path, phase=2, step=10)
+    at = str(prometheus.origin + BREACH[1])
+    code = main(["gate", "--project", str(project), "--stack", "pilot", "--prometheus", prometheus.url, "--at", at])
+    out = capsys.readouterr().out
+    assert code == 4
+    assert "decision: ROLLBACK (exit 4)" in out
+    assert "would roll back to phase 2 at 1 %" in out
+    assert "safety-filter  az-eastus-maia  p99-time-per-output-token  FAIL" in out
+    assert 'histogram_quantile(0.99, sum by (le) (rate(vllm:time_per_output_token_seconds_bucket{cluster="az-eastus-maia",workload="safety-filter"}[60s])))' in out
+
+
+def _closed_port() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_prometheus_down_exits_2_with_one_paragraph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path)
+    code = main(["gate", "--project", str(project), "--stack", "pilot", "--prometheus", _closed_port()])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert "cannot be reached (Connection refused)" in captured.err
+    assert "Traceback" not in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_a_query_prometheus_rejects_exits_2(
+    prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path)
+    spec = project / "examples" / "maia-pilot.yaml"
+    spec.write_text(
+        spec.read_text(encoding="utf-8")
+        + "  gates:\n    - {name: gateway-errors, query: 'sum(rate(gateway_errors[${interval}])', comparator: '<', "
+        "threshold: 0.01}\n",
+        encoding="utf-8",
+    )
+    code, document, err = gate(project, prometheus, HEALTHY + 1800, capsys)
+    assert code == 2 and document == {}
+    assert "rejected the query (bad_data)" in err and "gateway_errors" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("ftp://prometheus:9090", "is not an http(s) URL"), ("http://127.0.0.1:1/", "cannot be reached")],
+)
+def test_bad_urls_exit_2(url: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gate", "--project", str(make_project(tmp_path)), "--stack", "pilot", "--prometheus", url]) == 2
+    assert message in capsys.readouterr().err
