@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,8 +106,32 @@ def test_refused_credentials_are_one_paragraph(refusing_server: str) -> None:
 def test_tls_against_a_plain_http_server_is_one_paragraph(refusing_server: str) -> None:
     with pytest.raises(PrometheusError) as caught:
         Prometheus(f"https://{refusing_server}").instant("up", 0)
-    assert "TLS" in str(caught.value) or "cannot be reached" in str(caught.value)
+    assert "failed the TLS handshake" in str(caught.value)
     assert isinstance(caught.value, InputError)
+
+
+def test_a_certificate_that_does_not_verify_is_one_paragraph_and_a_ca_file_fixes_it(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(PrometheusError, match="presented a certificate that does not verify"):
+            Prometheus(url).instant("up", 0)
+        with pytest.raises(PrometheusError, match="HTTP 401"):  # verified with the CA: on to the auth
+            Prometheus(url, ca_file=str(cert)).instant("up", 0)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_not_prometheus_is_one_paragraph(tmp_path: Path) -> None:
