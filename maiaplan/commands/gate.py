@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
-from maiaplan.rollout.audit import audit_log_path, reached_at, read_entries
+from maiaplan.rollout.audit import audit_log_path, reached_at, read_entries, rolled_back_into
 from maiaplan.rollout.judge import GateDecision, decide
 from maiaplan.rollout.moments import StackMoment, next_moment, previous_moment
 from maiaplan.rollout.prometheus import Prometheus
@@ -37,6 +37,11 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ca-file", help="PEM bundle to verify an https Prometheus with")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--retry",
+        action="store_true",
+        help="allow advancing again into the step the stack was just rolled back from (once its cause is fixed)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -82,10 +87,27 @@ def judge(args: argparse.Namespace) -> tuple[GatedStack, GateDecision, StackMome
     stack = load_gated_stack(args.project, args.stack)
     at = parse_time(args.at)
     prometheus = Prometheus(args.prometheus, bearer_token=os.environ.get(TOKEN_VARIABLE), ca_file=args.ca_file)
-    began = reached_at(read_entries(audit_log_path(stack.file.path)), stack.moment)
+    entries = read_entries(audit_log_path(stack.file.path))
     decision = decide(
-        prometheus, stack.checks(), stack.selector(), stack.moment.phase, stack.moment.step, at, began
+        prometheus,
+        stack.checks(),
+        stack.selector(),
+        stack.moment.phase,
+        stack.moment.step,
+        at,
+        reached_at(entries, stack.moment),
     )
+    rollback = rolled_back_into(entries, stack.moment)
+    if decision.decision == "advance" and rollback is not None and not args.retry:
+        # Without this, a lasting fault flaps: forward into the failing step, back, forward again.
+        failed = StackMoment(**rollback["from"])
+        decision = decision.model_copy(
+            update={
+                "decision": "hold",
+                "reason": f"{decision.reason}, but the stack was rolled back to this step from {failed} at "
+                f"{rollback.get('at', '?')}; pass --retry to move into it again once the cause is fixed",
+            }
+        )
     phases = len(stack.plan.phases)
     to = {
         "advance": next_moment(stack.moment, phases, stack.steps),

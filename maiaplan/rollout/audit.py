@@ -66,6 +66,15 @@ def reached_at(entries: list[dict[str, Any]], moment: StackMoment) -> float | No
     return None
 
 
+def rolled_back_into(entries: list[dict[str, Any]], moment: StackMoment) -> dict[str, Any] | None:
+    """The rollback that brought the stack to ``moment``, when that was the last change applied."""
+    applied = [entry for entry in entries if entry.get("applied")]
+    last = applied[-1] if applied else None
+    if last is not None and last.get("decision") == "rollback" and last.get("to") == moment.as_dict():
+        return last
+    return None
+
+
 def append(path: Path, entry: Mapping[str, Any]) -> None:
     """Append one entry as one line, flushed to disk before returning.
 

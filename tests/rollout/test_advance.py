@@ -174,7 +174,14 @@ def walk(project: Path, server: Server, start: int, preview_dir: Path | None) ->
     at = server.origin + start
     for index in range(1, 30):
         at += GATE_EVERY_S
-        code = advance(project, server, at)
+        last = read_entries(audit_log_path(stack_file(project)))[-1:]
+        if last and last[0]["decision"] == "rollback":
+            # Rolled back: healthy again, but the stack holds until an operator retries.
+            assert advance(project, server, at) == 3
+            assert "pass --retry" in read_entries(audit_log_path(stack_file(project)))[-1]["reason"]
+            code = advance(project, server, at, "--retry")
+        else:
+            code = advance(project, server, at)
         assert code in (0, 4)
         entry = read_entries(audit_log_path(stack_file(project)))[-1]
         if entry["to"] is None:  # the last moment passed its gate: the plan is complete
@@ -224,3 +231,4 @@ def test_a_breach_in_the_middle_rolls_back_exactly_one_step(
     (failed,) = [c for c in rollback["evidence"] if c["verdict"] == "fail"]
     assert failed["workload"] == "safety-filter" and failed["name"] == "p99-time-per-output-token"
     assert [e["decision"] for e in entries].count("rollback") == 1
+    assert [e["decision"] for e in entries].count("hold") == 1  # the retry waited for the operator
