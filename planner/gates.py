@@ -43,6 +43,8 @@ SELECTOR = "selector"
 DEFAULT_WINDOW_S = 600
 DEFAULT_INTERVAL_S = 60
 DEFAULT_FAILURE_LIMIT = 1
+MAX_VALUES_PER_WINDOW = 11_000
+"""Prometheus refuses range queries of more points per series than this."""
 DEFAULT_MIN_SAMPLES = 500
 """Observations behind a window's values: a p99 over 500 rests on five tail observations."""
 
@@ -130,8 +132,14 @@ class GateRule(_Model):
                     f"gate '{self.name}' is not a default check ({', '.join(DEFAULT_CHECK_NAMES)}), so it needs "
                     f"{', '.join(missing)}"
                 )
-        if self.window_s is not None and self.interval_s is not None and self.interval_s > self.window_s:
-            raise ValueError(f"interval_s {self.interval_s} is longer than window_s {self.window_s}")
+        window_s, interval_s = self.window_s or DEFAULT_WINDOW_S, self.interval_s or DEFAULT_INTERVAL_S
+        if interval_s > window_s:
+            raise ValueError(f"interval_s {interval_s} is longer than window_s {window_s}")
+        if window_s // interval_s > MAX_VALUES_PER_WINDOW:
+            raise ValueError(
+                f"window_s {window_s} / interval_s {interval_s} asks for more than the {MAX_VALUES_PER_WINDOW} "
+                "values Prometheus returns per series in one range query; lengthen interval_s"
+            )
         return self
 
 
@@ -200,9 +208,10 @@ def default_rules(workload: Workload, migration: Migration) -> list[GateRule]:
         GateRule(
             name=ERROR_RATE,
             metric="vllm:request_success_total",
+            # `or vector(0)`: a server that never failed a request may export no failed-reason series.
             query=(
-                f'sum(rate(vllm:request_success_total{{${{selector}},finished_reason=~"{_FAILED_REASONS}"}}'
-                "[${interval}])) / sum(rate(vllm:request_success_total{${selector}}[${interval}]))"
+                f'(sum(rate(vllm:request_success_total{{${{selector}},finished_reason=~"{_FAILED_REASONS}"}}'
+                "[${interval}])) or vector(0)) / sum(rate(vllm:request_success_total{${selector}}[${interval}]))"
             ),
             samples_query="sum(increase(vllm:request_success_total{${selector}}[${window}]))",
             comparator="<=",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BREACH, GAP, HEALTHY, LOW, RESUME, Server, make_project
+from conftest import BREACH, GAP, HEALTHY, LOW, RESUME, ROOT, Server, make_project
 
 from maiaplan.cli import main
 from maiaplan.rollout.audit import audit_log_path
+from maiaplan.rollout.prometheus import Prometheus
+from planner.gates import ERROR_RATE, default_rules
+from planner.spec import load_spec
 
 
 def gate(
@@ -110,8 +114,6 @@ def test_text_output_shows_the_evidence(prometheus: Server, tmp_path: Path, caps
 
 
 def _closed_port() -> str:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -150,3 +152,14 @@ def test_a_query_prometheus_rejects_exits_2(
 def test_bad_urls_exit_2(url: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gate", "--project", str(make_project(tmp_path)), "--stack", "pilot", "--prometheus", url]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_error_rate_without_failed_reason_series_is_zero_not_missing(prometheus: Server) -> None:
+    spec = load_spec(ROOT / "examples" / "maia-pilot.yaml")
+    (rule,) = [r for r in default_rules(spec.workloads[0], spec.migration) if r.name == ERROR_RATE]
+    assert rule.query is not None
+    # The recorded servers export no finished_reason="error" series at all: the rate must still be 0.
+    query = rule.query.replace("abort|error", "error").replace("${selector}", 'workload="embed"')
+    query = query.replace("${interval}", "60s")
+    (sample,) = Prometheus(prometheus.url).instant(query, prometheus.origin + HEALTHY + 1800)
+    assert sample.value == 0
