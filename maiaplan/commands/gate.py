@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
-from maiaplan.rollout.audit import audit_log_path, reached_at, read_entries, rolled_back_into
-from maiaplan.rollout.judge import GateDecision, decide
-from maiaplan.rollout.moments import StackMoment, next_moment, previous_moment
+from maiaplan.rollout.judge import GateDecision
+from maiaplan.rollout.moments import StackMoment
 from maiaplan.rollout.prometheus import Prometheus
 from maiaplan.rollout.report import decision_document, decision_json, decision_text
-from maiaplan.rollout.stack import GatedStack, load_gated_stack
+from maiaplan.rollout.stack import Judged, judge_stack
 from planner.errors import InputError
 
 TOKEN_VARIABLE = "MAIAPLAN_PROMETHEUS_TOKEN"
@@ -82,49 +81,19 @@ def parse_time(text: str | None) -> float:
     return parsed.timestamp()
 
 
-def judge(args: argparse.Namespace) -> tuple[GatedStack, GateDecision, StackMoment | None]:
-    """Read the stack, judge its moment; the moment the decision leads to (None: stay)."""
-    stack = load_gated_stack(args.project, args.stack)
-    at = parse_time(args.at)
+def judge(args: argparse.Namespace) -> Judged:
+    """Read the stack named by the arguments and judge its moment against their Prometheus."""
     prometheus = Prometheus(args.prometheus, bearer_token=os.environ.get(TOKEN_VARIABLE), ca_file=args.ca_file)
-    entries = read_entries(audit_log_path(stack.file.path))
-    decision = decide(
-        prometheus,
-        stack.checks(),
-        stack.selector(),
-        stack.moment.phase,
-        stack.moment.step,
-        at,
-        reached_at(entries, stack.moment),
-    )
-    rollback = rolled_back_into(entries, stack.moment)
-    if decision.decision == "advance" and rollback is not None and not args.retry:
-        # Without this, a lasting fault flaps: forward into the failing step, back, forward again.
-        failed = StackMoment(**rollback["from"])
-        decision = decision.model_copy(
-            update={
-                "decision": "hold",
-                "reason": f"{decision.reason}, but the stack was rolled back to this step from {failed} at "
-                f"{rollback.get('at', '?')}; pass --retry to move into it again once the cause is fixed",
-            }
-        )
-    phases = len(stack.plan.phases)
-    to = {
-        "advance": next_moment(stack.moment, phases, stack.steps),
-        "rollback": previous_moment(stack.moment, phases, stack.steps),
-        "hold": None,
-    }[decision.decision]
-    return stack, decision, to
+    return judge_stack(args.project, args.stack, prometheus, parse_time(args.at), retry=args.retry)
 
 
 def outcome_sentence(decision: GateDecision, to: StackMoment | None, applied: bool) -> str:
     """What the decision does to the stack file, in words."""
     if to is None:
         return "the plan is complete: nothing to advance to" if decision.decision == "advance" else "the stack stays"
-    return ("moved to" if applied else "would move to") if decision.decision == "advance" else (
-        "rolled back to" if applied else "would roll back to"
-    )
-
+    if decision.decision == "advance":
+        return "moved to" if applied else "would move to"
+    return "rolled back to" if applied else "would roll back to"
 
 def run(args: argparse.Namespace) -> int:
     stack, decision, to = judge(args)

@@ -1,14 +1,17 @@
-"""A stack as the gate sees it: its file, spec, plan, moment, and the checks of that moment."""
+"""A stack as the gate sees it (its file, spec, plan, moment, the checks of that moment), and its judgement."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from deployment.adapters import promql_selector
 from maiaplan.engine.project import load_project, load_stack_config
-from maiaplan.rollout.judge import Selector
-from maiaplan.rollout.moments import StackMoment, moments
+from maiaplan.rollout.audit import audit_log_path, reached_at, read_entries, rolled_back_into
+from maiaplan.rollout.judge import GateDecision, Selector, decide
+from maiaplan.rollout.moments import StackMoment, moments, next_moment, previous_moment
+from maiaplan.rollout.prometheus import Prometheus
 from maiaplan.rollout.stackfile import PHASE_KEY, STEP_KEY, StackFile, read_stack_file, sha256
 from planner.errors import InputError
 from planner.gates import GateCheck
@@ -102,3 +105,48 @@ def load_gated_stack(project_dir: Path, stack: str) -> GatedStack:
         spec_sha256=sha256(spec_path.read_bytes()),
         plan_sha256=sha256(plan_json(plan).encode("utf-8")),
     )
+
+
+class Judged(NamedTuple):
+    """A stack, the decision on its moment, and the moment the decision leads to (None: it stays)."""
+
+    stack: GatedStack
+    decision: GateDecision
+    to: StackMoment | None
+
+
+def judge_stack(project_dir: Path, name: str, prometheus: Prometheus, at: float, retry: bool = False) -> Judged:
+    """Judge stack ``name``'s moment at ``at``, its step's start taken from the audit log.
+
+    After a rollback the stack holds even when its step passes, unless ``retry``: a lasting fault
+    would otherwise flap the stack forward into the failing step and back again.
+
+    Raises
+    ------
+    InputError
+        For a stack, spec or audit log that cannot be read, or a query Prometheus cannot answer.
+    """
+    stack = load_gated_stack(project_dir, name)
+    entries = read_entries(audit_log_path(stack.file.path))
+    moment = stack.moment
+    decision = decide(
+        prometheus, stack.checks(), stack.selector(), moment.phase, moment.step, at, reached_at(entries, moment)
+    )
+    rollback = rolled_back_into(entries, moment)
+    if decision.decision == "advance" and rollback is not None and not retry:
+        decision = decision.model_copy(
+            update={
+                "decision": "hold",
+                "reason": f"{decision.reason}, but the stack was rolled back to this step from "
+                f"{StackMoment(**rollback['from'])} at {rollback.get('at', '?')}; pass --retry to move into it "
+                "again once the cause is fixed",
+            }
+        )
+    phases = len(stack.plan.phases)
+    if decision.decision == "advance":
+        to = next_moment(moment, phases, stack.steps)
+    elif decision.decision == "rollback":
+        to = previous_moment(moment, phases, stack.steps)
+    else:
+        to = None
+    return Judged(stack, decision, to)
