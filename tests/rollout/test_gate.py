@@ -163,3 +163,25 @@ def test_an_error_rate_without_failed_reason_series_is_zero_not_missing(promethe
     query = query.replace("${interval}", "60s")
     (sample,) = Prometheus(prometheus.url).instant(query, prometheus.origin + HEALTHY + 1800)
     assert sample.value == 0
+
+
+def test_a_first_token_slo_is_judged_on_vllms_first_token_histogram(
+    prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path)
+    spec = project / "examples" / "maia-pilot.yaml"
+    text = spec.read_text(encoding="utf-8")
+    healthy = "serving: {tokens_per_s: 100000, p99_ms_per_token: 25, context_tokens: 4096}"
+    assert healthy in text
+    # The recorded first tokens come within 1 ms: an SLO of 5 ms passes, one of 0.5 ms fails.
+    for slo_ms, code_expected, verdict in ((5, 0, "pass"), (0.5, 4, "fail")):
+        spec.write_text(
+            text.replace(healthy, healthy.replace("context_tokens: 4096", f"context_tokens: 4096, p99_ms_to_first_token: {slo_ms}")),
+            encoding="utf-8",
+        )
+        code, document, _err = gate(project, prometheus, HEALTHY + 1800, capsys)
+        assert code == code_expected
+        first_token = by_check(document)[("router-small", "p99-time-to-first-token")]
+        assert first_token["verdict"] == verdict
+        assert "vllm:time_to_first_token_seconds_bucket" in first_token["query"]
+        assert ("embed", "p99-time-to-first-token") not in by_check(document)  # embed sets no such SLO
