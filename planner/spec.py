@@ -120,10 +120,18 @@ class Model(_Model):
     layers: int = Field(ge=1, le=10_000)
     kv_heads: int = Field(ge=1, le=10_000)
     head_dim: int = Field(ge=1, le=100_000)
+    kv_dtype: Dtype | None = Field(default=None, description="KV cache dtype; default the model's dtype.")
+    attention_heads: int | None = Field(
+        default=None, ge=1, le=100_000, description="Query heads; default hidden size estimate ÷ head_dim."
+    )
 
     @property
     def dtype_bytes(self) -> float:
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def kv_dtype_bytes(self) -> float:
+        return DTYPE_BYTES[self.kv_dtype or self.dtype]
 
 
 class Serving(_Model):
@@ -132,6 +140,27 @@ class Serving(_Model):
     context_tokens: int = Field(
         ge=1, le=100_000_000, description="Average live context of a sequence (sizes the KV cache)."
     )
+    input_tokens: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="Mean prompt tokens per request; unset: prefill not modelled."
+    )
+    output_tokens: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="Mean output tokens per request (default 256 with input_tokens)."
+    )
+    p99_ms_to_first_token: float | None = Field(default=None, gt=0, le=1e8, description="Bound on time to first token.")
+    max_sequences_per_replica: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Engine limit (vLLM max_num_seqs); default planner.performance."
+    )
+    max_tokens_per_step: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="Engine limit (vLLM max_num_batched_tokens)."
+    )
+
+
+class ShardingPin(_Model):
+    """A sharding a team runs today, pinned on the workload's current cluster; unset parts are chosen."""
+
+    tensor_parallel: int | None = Field(default=None, ge=1, le=4096)
+    pipeline_parallel: int | None = Field(default=None, ge=1, le=4096)
+    batch_per_replica: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class Workload(_Model):
@@ -145,6 +174,7 @@ class Workload(_Model):
         default=(), description="Providers and/or cluster names it may move to; empty: it stays."
     )
     depends_on: tuple[str, ...] = ()
+    sharding: ShardingPin | None = Field(default=None, description="Pins TP/PP/batch on the current cluster.")
 
     @field_validator("target", mode="before")
     @classmethod
