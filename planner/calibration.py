@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
 
+from planner import performance as perf
 from planner.catalog import Accelerator
 from planner.sharding import ShardingInfeasible, batch_limit, shape_of
 from planner.spec import Model, Serving
@@ -161,7 +162,20 @@ def with_values(accelerator: Accelerator, values: Mapping[str, float]) -> Accele
     return accelerator.model_copy(update=dict(values))
 
 
-def fit(measurements: Sequence[Measurement], accelerator: Accelerator) -> FitResult:
+def default_prior(accelerator: Accelerator) -> Accelerator:
+    """``accelerator`` with the model's default efficiencies: the starting point of an honest fit."""
+    return with_values(
+        accelerator,
+        {
+            "hbm_efficiency": perf.DEFAULT_HBM_EFFICIENCY,
+            "compute_efficiency": perf.DEFAULT_COMPUTE_EFFICIENCY,
+            "step_overhead_ms": perf.DEFAULT_STEP_OVERHEAD_MS,
+            "sequence_overhead_us": perf.DEFAULT_SEQUENCE_OVERHEAD_US,
+        },
+    )
+
+
+def fit(measurements: Sequence[Measurement], accelerator: Accelerator, prior_weight: float = PRIOR_WEIGHT) -> FitResult:
     """Fit ``hbm_efficiency``, ``compute_efficiency`` and ``step_overhead_ms`` of ``accelerator``.
 
     Parameters
@@ -170,6 +184,8 @@ def fit(measurements: Sequence[Measurement], accelerator: Accelerator) -> FitRes
         Runs on this accelerator (others are ignored).
     accelerator
         The prior: its current figures.
+    prior_weight
+        How hard the fit is pulled towards the prior (0: least squares on the measurements alone).
 
     Returns
     -------
@@ -196,7 +212,7 @@ def fit(measurements: Sequence[Measurement], accelerator: Accelerator) -> FitRes
     def residuals(x: np.ndarray) -> np.ndarray:
         values = dict(zip(FITTED, (x * scale).tolist(), strict=True))
         fitted = log_ratios(mine, with_values(accelerator, values))
-        pull = PRIOR_WEIGHT * (x * scale - prior) / np.maximum(prior, 1.0) * PULL
+        pull = prior_weight * (x * scale - prior) / np.maximum(prior, 1.0) * PULL
         return np.concatenate([np.array(fitted), pull])
 
     start = np.clip(prior, low + 1e-6, high - 1e-6) / scale
@@ -282,14 +298,42 @@ def parse_measurements(data: Mapping[str, Any]) -> tuple[Measurement, ...]:
 def cross_validated(
     measurements: Sequence[Measurement], catalog: Mapping[str, Accelerator], group: str = "model"
 ) -> list[float]:
-    """Leave-one-group-out log ratios: each group of runs (same model shape, or ``"id"``: each run)
-    is predicted by a fit to the other runs of its chip. Complexity O(g · fit)."""
+    """Leave-one-group-out log ratios: each group of runs (same chip and model, or ``"id"``: each run)
+    is predicted by a fit, from the default prior, to the other runs of its chip. Complexity O(g · fit)."""
     key = (lambda m: m.id) if group == "id" else (lambda m: (m.accelerator, m.model.params_b, m.model.dtype))
     out: list[float] = []
     for value in sorted({key(m) for m in measurements}, key=str):
         held = [m for m in measurements if key(m) == value]
         rest = [m for m in measurements if key(m) != value]
         accelerator = catalog[held[0].accelerator]
-        result = fit(rest, accelerator)
+        result = fit(rest, default_prior(accelerator))
         out.extend(log_ratios(held, with_values(accelerator, result.values)))
     return out
+
+
+def stand_in_predictions(measurements: Sequence[Measurement], catalog: Mapping[str, Accelerator]) -> list[float]:
+    """Log ratios of every chip but the stand-in reference, predicted with the reference's fit alone
+    (fitted from the default prior): how well an unmeasured chip is modelled. Complexity O(fit)."""
+    reference = fit(measurements, default_prior(catalog[STAND_IN_REFERENCE]))
+    out: list[float] = []
+    for name in sorted({m.accelerator for m in measurements} - {STAND_IN_REFERENCE}):
+        mine = [m for m in measurements if m.accelerator == name]
+        out.extend(log_ratios(mine, with_values(catalog[name], reference.values)))
+    return out
+
+
+def calibrate_catalog(measurements: Sequence[Measurement], catalog: Mapping[str, Accelerator]) -> dict[str, FitResult]:
+    """Fit every accelerator that ``measurements`` name, each from its figures in ``catalog``.
+
+    Raises
+    ------
+    KeyError
+        When a measurement names an accelerator the catalog does not have.
+    """
+    names = sorted({m.accelerator for m in measurements})
+    return {name: fit(measurements, catalog[name]) for name in names}
+
+
+def catalog_override(results: Mapping[str, FitResult]) -> dict[str, dict[str, float]]:
+    """The ``catalog:`` section that applies ``results``: accelerator -> fitted figures."""
+    return {name: dict(result.values) for name, result in sorted(results.items()) if result.points}

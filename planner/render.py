@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planner.claims import ClaimResult
 from planner.options import ClusterOption
 from planner.placement import ClusterPlacement
 from planner.plan import FleetState, MigrationPlan
@@ -142,8 +143,9 @@ def plan_json(plan: MigrationPlan) -> str:
     return plan.model_dump_json(indent=2)
 
 
-def plan_markdown(plan: MigrationPlan) -> str:
-    """The plan for a pull request: summary, gantt, dependency graph, capacity, contracts, economics."""
+def plan_markdown(plan: MigrationPlan, claims: Sequence[ClaimResult] = ()) -> str:
+    """The plan for a pull request: summary, gantt, dependency graph, capacity, contracts, economics,
+    and the verdict on each performance claim given."""
     moved = sum(len(p.moves) for p in plan.phases)
     out = [
         f"## Migration plan: {plan.spec}",
@@ -190,6 +192,8 @@ def plan_markdown(plan: MigrationPlan) -> str:
         *(_economics_row(str(p.phase), p, plan.initial) for p in plan.phases),
         "",
     ]
+    if claims:
+        out += ["### Performance claims", "", claims_markdown(claims), ""]
     for phase in plan.phases:
         out += [f"### Phase {phase.phase}", ""]
         if phase.moves:
@@ -305,3 +309,40 @@ def placement_table(placements: Sequence[ClusterPlacement]) -> str:
         right=range(3, 8),
     )
     return f"{clusters}\n\n{workloads}"
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.4g}"
+
+
+def claims_text(results: Sequence[ClaimResult]) -> str:
+    """Each claim: its overall verdict, basis and watt basis, then a table per workload."""
+    blocks = []
+    for r in results:
+        head = (
+            f"{r.claim}: {r.verdict.upper()} (ratio {_ratio(r.ratio)}; basis {r.basis}: "
+            f"{r.subject_basis} vs {r.reference_basis}, ±{r.uncertainty:g}x; watts: {r.watt_basis})"
+        )
+        rows = [[w.workload, _figure(w.subject_value), _figure(w.reference_value), _ratio(w.ratio), w.verdict, w.note]
+                for w in r.workloads]
+        body = table(["WORKLOAD", "SUBJECT", "REFERENCE", "RATIO", "VERDICT", "NOTE"], rows, right=range(1, 4))
+        blocks.append("\n".join([head, body, *([f"to settle it: {r.settle}"] if r.settle else [])]))
+    return "\n\n".join(blocks)
+
+
+def claims_markdown(results: Sequence[ClaimResult]) -> str:
+    """The claims as a Markdown table: verdict, overall ratio, basis, watt basis, how to settle."""
+    out = ["| claim | verdict | ratio | basis | watts | to settle it |", "|---|---|---:|---|---|---|"]
+    out += [
+        f"| {r.claim} | **{r.verdict}** | {_ratio(r.ratio)} | {r.basis} ({r.subject_basis} vs {r.reference_basis}, "
+        f"±{r.uncertainty:g}×) | {r.watt_basis} | {r.settle or '-'} |"
+        for r in results
+    ]
+    return "\n".join(out)
