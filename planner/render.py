@@ -47,6 +47,8 @@ def _sharding_row(option: ClusterOption) -> list[object]:
             "-",
             "-",
             "-",
+            "-",
+            "-",
             f"infeasible: {option.infeasible_reason}",
         ]
     return [
@@ -59,8 +61,10 @@ def _sharding_row(option: ClusterOption) -> list[object]:
         s.replicas,
         s.batch_per_replica,
         f"{s.step_ms:.1f}",
+        "-" if s.ttft_ms is None else f"{s.ttft_ms:,.0f}",
         f"{s.tokens_per_s:,.0f}",
         f"{s.watts / 1000:.1f}",
+        s.watt_basis,
         f"{s.tokens_per_joule:.3f}",
         f"{s.usd_per_million_tokens:.2f}",
     ]
@@ -76,8 +80,10 @@ SHARDING_HEADERS = (
     "REPLICAS",
     "BATCH",
     "STEP MS",
+    "TTFT MS",
     "TOKENS/S",
     "KW",
+    "W BASIS",
     "TOKENS/J",
     "$/M TOKENS",
 )
@@ -85,7 +91,7 @@ SHARDING_HEADERS = (
 
 def shardings_table(options: Sequence[ClusterOption]) -> str:
     """Workloads on clusters: their sharding, chips, speed, power and cost."""
-    return table(SHARDING_HEADERS, [_sharding_row(option) for option in options], right=range(4, 13))
+    return table(SHARDING_HEADERS, [_sharding_row(option) for option in options], right=(*range(4, 12), 13, 14))
 
 
 # --- plans -----------------------------------------------------------------------------------
