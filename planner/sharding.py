@@ -367,6 +367,11 @@ def _shard_cached(model: Model, serving: Serving, accelerator: Accelerator, pin:
         degrees = [pin.tensor_parallel]
     depths = range(1, min(perf.MAX_PIPELINE_STAGES, model.layers) + 1)
     if pin is not None and pin.pipeline_parallel is not None:
+        if pin.pipeline_parallel > model.layers:
+            raise ShardingInfeasible(
+                f"cannot run as pinned on {accelerator.name}: pipeline_parallel {pin.pipeline_parallel} is more "
+                f"stages than the model's {model.layers} layers"
+            )
         depths = range(pin.pipeline_parallel, pin.pipeline_parallel + 1)
     pinned_batch = pin.batch_per_replica if pin is not None else None
     best: tuple[tuple[float, ...], ShardingChoice] | None = None

@@ -311,6 +311,11 @@ def test_pinned_batch_beyond_memory_is_infeasible_and_says_why() -> None:
         shard(toy_workload(p99_ms_per_token=1e6), hand(), pin)
 
 
+def test_pinned_pipeline_deeper_than_the_model_is_infeasible() -> None:
+    with pytest.raises(ShardingInfeasible, match="pipeline_parallel 11 is more stages than the model's 10 layers"):
+        shard(toy_workload(), hand(), ShardingPin(pipeline_parallel=11))
+
+
 def test_a_pin_applies_on_the_current_cluster_only() -> None:
     data = example_data()
     workload_named(data, "chat-fast")["sharding"] = {"tensor_parallel": 16}
