@@ -41,6 +41,9 @@ SCALE = np.array([1.0, 1.0, 10.0, 10.0])
 PULL = np.array([3.0, 3.0, 1.0, 1.0])
 # Weight of the pull towards the prior, in log units per parameter (one point's residual ~ 0.1-0.3).
 PRIOR_WEIGHT = 0.15
+# A chip is calibrated to the shipped measurements only with at least this many runs: with fewer,
+# leave-one-out prediction is worse than the stand-in's (Trn2's two runs: docs/sharding.md).
+MIN_RUNS_TO_CALIBRATE = 5
 Observable = Literal["output_tokens_per_s_per_chip", "step_ms"]
 
 
@@ -225,6 +228,14 @@ def fit(measurements: Sequence[Measurement], accelerator: Accelerator, prior_wei
 STAND_IN_REFERENCE = "h100-sxm"
 
 
+def calibrated_chips(measurements: Sequence[Measurement]) -> list[str]:
+    """The chips with enough runs to be calibrated to them (:data:`MIN_RUNS_TO_CALIBRATE`), sorted."""
+    counts: dict[str, int] = {}
+    for m in measurements:
+        counts[m.accelerator] = counts.get(m.accelerator, 0) + 1
+    return sorted(name for name, count in counts.items() if count >= MIN_RUNS_TO_CALIBRATE)
+
+
 def stand_in(results: Sequence[FitResult], reference: str = STAND_IN_REFERENCE) -> dict[str, float]:
     """Efficiencies for a chip without measurements: those fitted for the reference chip.
 
@@ -299,7 +310,10 @@ def cross_validated(
     measurements: Sequence[Measurement], catalog: Mapping[str, Accelerator], group: str = "model"
 ) -> list[float]:
     """Leave-one-group-out log ratios: each group of runs (same chip and model, or ``"id"``: each run)
-    is predicted by a fit, from the default prior, to the other runs of its chip. Complexity O(g · fit)."""
+    of a calibrated chip is predicted by a fit, from the default prior, to the other runs of its chip.
+    Complexity O(g · fit)."""
+    calibrated = set(calibrated_chips(measurements))
+    measurements = [m for m in measurements if m.accelerator in calibrated]
     key = (lambda m: m.id) if group == "id" else (lambda m: (m.accelerator, m.model.params_b, m.model.dtype))
     out: list[float] = []
     for value in sorted({key(m) for m in measurements}, key=str):
@@ -312,9 +326,10 @@ def cross_validated(
 
 
 def stand_in_predictions(measurements: Sequence[Measurement], catalog: Mapping[str, Accelerator]) -> list[float]:
-    """Log ratios of every chip but the stand-in reference, predicted with the reference's fit alone
-    (fitted from the default prior): how well an unmeasured chip is modelled. Complexity O(fit)."""
-    reference = fit(measurements, default_prior(catalog[STAND_IN_REFERENCE]))
+    """Log ratios of ``measurements`` of every chip but the stand-in reference, predicted with the
+    reference's fit to the shipped runs alone (from the default prior): how well an unmeasured chip is
+    modelled. Complexity O(fit)."""
+    reference = fit(builtin_measurements(), default_prior(catalog[STAND_IN_REFERENCE]))
     out: list[float] = []
     for name in sorted({m.accelerator for m in measurements} - {STAND_IN_REFERENCE}):
         mine = [m for m in measurements if m.accelerator == name]
