@@ -3,8 +3,9 @@
 Three formats, each with its own reader, all checked field by field:
 
 - the JSON that vLLM's ``benchmarks/benchmark_serving.py --save-result`` writes (``output_throughput``,
-  ``completed``, ``total_input_tokens``, ``total_output_tokens``, ``duration``, ``max_concurrency``,
-  ``mean_tpot_ms``, ``mean_ttft_ms``, ``model_id``; the deployment from ``--metadata`` keys
+  ``completed``, ``total_input_tokens``, ``total_output_tokens``, ``duration``, ``max_concurrency``
+  (the batch; without it, Little's law: output tokens/s × ``mean_tpot_ms``), ``mean_tpot_ms`` (else
+  ``mean_itl_ms``), ``model_id``; the deployment from ``--metadata`` keys
   ``accelerator``, ``tensor_parallel_size``, ``pipeline_parallel_size``, ``chips``, ``workload``,
   ``max_num_seqs``, or from :class:`RunDefaults`);
 - MLPerf Inference loadgen's ``mlperf_log_summary.txt`` (``Scenario``, ``Tokens per second`` or
@@ -185,8 +186,14 @@ def _vllm(path: Path, text: str, spec: MigrationSpec, defaults: RunDefaults) -> 
         )
     replicas = chips // (tp * pp)
     concurrency = _number(path, "max_concurrency", data.get("max_concurrency"), integer=True, required=False)
-    batch = None if concurrency is None else max(1, concurrency // replicas)
-    tpot = _number(path, "mean_tpot_ms", data.get("mean_tpot_ms"), required=False)
+    tpot_field = "mean_tpot_ms" if data.get("mean_tpot_ms") is not None else "mean_itl_ms"
+    tpot = _number(path, tpot_field, data.get(tpot_field), required=False)
+    batch = None
+    if concurrency is not None:
+        batch = max(1, concurrency // replicas)
+    elif tpot is not None:
+        # Little's law: sequences decoding at once = output tokens/s × seconds per output token.
+        batch = max(1, round(throughput * tpot / 1000 / replicas))
     max_seqs = _number(path, "max_num_seqs", data.get("max_num_seqs"), integer=True, required=False)
     return _measurement(
         path,

@@ -252,6 +252,13 @@ def test_vllm_result_parses(tmp_path: Path) -> None:
     assert m.model == example_spec().workload_by_name["safety-filter"].model
 
 
+def test_vllm_result_without_a_concurrency_cap_infers_the_batch(tmp_path: Path) -> None:
+    # request_rate-driven run: concurrent decoding sequences = 2,560 tokens/s × 0.022 s = 56 on 1 replica
+    path = _write(tmp_path, "rate.json", json.dumps({**VLLM_RESULT, "max_concurrency": None, "request_rate": 10.0}))
+    (m,) = read_results(path, example_spec(), RunDefaults())
+    assert m.batch == 56
+
+
 def test_mlperf_summary_parses(tmp_path: Path) -> None:
     path = _write(tmp_path, "mlperf_log_summary.txt", MLPERF_SUMMARY)
     defaults = RunDefaults(
