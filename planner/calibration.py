@@ -67,6 +67,8 @@ class Measurement(BaseModel):
     p99_ms_to_first_token: float | None = Field(default=None, gt=0)
     output_tokens_per_s: float | None = Field(default=None, gt=0)
     step_ms: float | None = Field(default=None, gt=0, description="Mean time per output token (TPOT).")
+    watts: float | None = Field(default=None, gt=0, description="Measured power of the whole deployment.")
+    workload: str | None = Field(default=None, description="The spec workload the run measured, when known.")
     source: str = Field(min_length=1)
     note: str = ""
 

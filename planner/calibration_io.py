@@ -7,13 +7,14 @@ Three formats, each with its own reader, all checked field by field:
   (the batch; without it, Little's law: output tokens/s × ``mean_tpot_ms``), ``mean_tpot_ms`` (else
   ``mean_itl_ms``), ``model_id``; the deployment from ``--metadata`` keys
   ``accelerator``, ``tensor_parallel_size``, ``pipeline_parallel_size``, ``chips``, ``workload``,
-  ``max_num_seqs``, or from :class:`RunDefaults`);
+  ``max_num_seqs``, ``watts`` (measured power of the deployment), or from :class:`RunDefaults`);
 - MLPerf Inference loadgen's ``mlperf_log_summary.txt`` (``Scenario``, ``Tokens per second`` or
   ``Completed tokens per second``, ``Result is``, ``ttft_latency (ns)``, ``tpot_latency (ns)``);
   loadgen does not record the deployment or the request lengths, so they come from the defaults
   or the workload's ``serving.input_tokens`` / ``output_tokens``;
 - a CSV with a header row: ``accelerator, workload, tensor_parallel, pipeline_parallel, chips,
-  batch, input_tokens, output_tokens, output_tokens_per_s, step_ms, ttft_ms, source`` (docs/sharding.md).
+  batch, input_tokens, output_tokens, output_tokens_per_s, step_ms, watts, source``
+  (docs/sharding.md).
 
 A bad or inconsistent file raises :class:`~planner.errors.InputError` naming the file and the field.
 """
@@ -46,7 +47,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "output_tokens",
     "output_tokens_per_s",
     "step_ms",
-    "ttft_ms",
+    "watts",
     "source",
 )
 # Throughput and duration must agree this closely with the token counts in a vLLM result.
@@ -195,6 +196,7 @@ def _vllm(path: Path, text: str, spec: MigrationSpec, defaults: RunDefaults) -> 
         # Little's law: sequences decoding at once = output tokens/s × seconds per output token.
         batch = max(1, round(throughput * tpot / 1000 / replicas))
     max_seqs = _number(path, "max_num_seqs", data.get("max_num_seqs"), integer=True, required=False)
+    watts = _number(path, "watts", data.get("watts"), required=False)
     return _measurement(
         path,
         {
@@ -210,6 +212,8 @@ def _vllm(path: Path, text: str, spec: MigrationSpec, defaults: RunDefaults) -> 
             "max_sequences": max_seqs,
             "output_tokens_per_s": throughput,
             "step_ms": tpot if batch is not None else None,
+            "watts": watts,
+            "workload": workload.name,
             "source": f"vLLM benchmark_serving result {path}",
         },
     )
@@ -258,6 +262,7 @@ def _mlperf(path: Path, text: str, spec: MigrationSpec, defaults: RunDefaults) -
             "p99_ms_per_token": None if scenario.lower() == "offline" or tpot_ns is None else tpot_ns / 1e6,
             "p99_ms_to_first_token": None if scenario.lower() == "offline" or ttft_ns is None else ttft_ns / 1e6,
             "output_tokens_per_s": throughput,
+            "workload": workload.name,
             "source": f"MLPerf loadgen summary {path} ({scenario})",
         },
     )
@@ -300,6 +305,8 @@ def _csv(path: Path, text: str, spec: MigrationSpec, defaults: RunDefaults) -> l
                         path, f"{at}.output_tokens_per_s", row.get("output_tokens_per_s"), required=False
                     ),
                     "step_ms": _number(path, f"{at}.step_ms", row.get("step_ms"), required=False),
+                    "watts": _number(path, f"{at}.watts", row.get("watts"), required=False),
+                    "workload": workload.name,
                     "source": row.get("source") or f"CSV {path}, {at}",
                 },
             )

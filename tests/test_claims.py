@@ -103,3 +103,23 @@ def test_plan_markdown_shows_the_verdict(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "### Performance claims" in out
     assert DEFAULT_CLAIM in out
+
+
+def test_measured_runs_give_a_measured_basis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # safety-filter measured on both chips, with power: its ratio is the measured one, basis measured.
+    runs = tmp_path / "runs.csv"
+    runs.write_text(
+        "accelerator,workload,tensor_parallel,chips,input_tokens,output_tokens,output_tokens_per_s,watts\n"
+        "maia-100,safety-filter,4,4,1000,200,3000,1800\n"
+        "h100-sxm,safety-filter,1,1,1000,200,2000,650\n",
+        encoding="utf-8",
+    )
+    assert main(["claims", EXAMPLE, "--results", str(runs), "--format", "json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    row = next(w for w in result["workloads"] if w["workload"] == "safety-filter")
+    assert row["basis"] == "measured"
+    assert row["ratio"] == pytest.approx((3000 / 1800) / (2000 / 650))
+    assert row["verdict"] == "does not hold"  # 0.54 even at ±5 %
+    others = [w for w in result["workloads"] if w["workload"] != "safety-filter"]
+    assert all(w["basis"] == "datasheet" for w in others)
+    assert result["basis"] == "datasheet"  # the weakest workload's

@@ -22,7 +22,7 @@ from planner.catalog import Accelerator
 from planner.errors import InputError
 from planner.render import table
 from planner.sharding import ShardingInfeasible
-from planner.spec import load_spec
+from planner.spec import MigrationSpec, load_spec
 
 
 def register(subparsers: Any) -> None:
@@ -38,6 +38,12 @@ def register(subparsers: Any) -> None:
         help="vLLM benchmark_serving --save-result JSON, MLPerf mlperf_log_summary.txt, or CSV files",
     )
     parser.add_argument("--out", type=Path, help="write the catalog override (YAML) here, atomically")
+    add_run_flags(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that describe measured runs whose files do not (shared with ``maiaplan claims``)."""
     parser.add_argument("--workload", help="the spec workload the runs measured (when a file does not say)")
     parser.add_argument("--accelerator", help="the accelerator the runs used (default: the workload's current one)")
     parser.add_argument("--tensor-parallel", type=int, help="TP of the measured deployment")
@@ -45,7 +51,33 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--chips", type=int, help="chips of the whole measured deployment")
     parser.add_argument("--input-tokens", type=int, help="mean prompt tokens (MLPerf summaries do not record it)")
     parser.add_argument("--output-tokens", type=int, help="mean output tokens (MLPerf summaries do not record it)")
-    parser.set_defaults(handler=run)
+
+
+def read_runs(args: argparse.Namespace, spec: MigrationSpec) -> list[Measurement]:
+    """Every measurement in ``args.results``, with the run flags filling what the files do not say.
+
+    Raises
+    ------
+    InputError
+        When a flag names an unknown workload, or a file is bad (file and field named).
+    """
+    if args.workload is not None and args.workload not in spec.workload_by_name:
+        raise InputError(
+            str(args.spec),
+            "--workload",
+            f"unknown workload '{args.workload}'",
+            f"name one of: {', '.join(spec.workload_by_name)}",
+        )
+    defaults = RunDefaults(
+        workload=args.workload,
+        accelerator=args.accelerator,
+        tensor_parallel=args.tensor_parallel,
+        pipeline_parallel=args.pipeline_parallel,
+        chips=args.chips,
+        input_tokens=args.input_tokens,
+        output_tokens=args.output_tokens,
+    )
+    return [m for path in args.results or () for m in read_results(path, spec, defaults)]
 
 
 def _row(m: Measurement, before: dict[str, float], after: dict[str, float]) -> list[list[object]]:
@@ -75,23 +107,7 @@ def _safe(m: Measurement, accelerator: Accelerator) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    defaults = RunDefaults(
-        workload=args.workload,
-        accelerator=args.accelerator,
-        tensor_parallel=args.tensor_parallel,
-        pipeline_parallel=args.pipeline_parallel,
-        chips=args.chips,
-        input_tokens=args.input_tokens,
-        output_tokens=args.output_tokens,
-    )
-    if args.workload is not None and args.workload not in spec.workload_by_name:
-        raise InputError(
-            str(args.spec),
-            "--workload",
-            f"unknown workload '{args.workload}'",
-            f"name one of: {', '.join(spec.workload_by_name)}",
-        )
-    measurements = [m for path in args.results for m in read_results(path, spec, defaults)]
+    measurements = read_runs(args, spec)
     catalog = spec.accelerators
     results = calibrate_catalog(measurements, catalog)
     rows: list[list[object]] = []

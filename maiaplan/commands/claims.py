@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from maiaplan.commands.calibrate import add_run_flags, read_runs
 from maiaplan.output import emit
 from planner.claims import DEFAULT_CLAIM, evaluate_claim, parse_claim
 from planner.errors import InputError
@@ -25,6 +26,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help=f'"<accelerator> vs <accelerator> <metric> <op> <number>" (repeatable; default "{DEFAULT_CLAIM}")',
     )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        nargs="+",
+        help="measured runs (as for maiaplan calibrate; --metadata watts=... for measured power): judged on them",
+    )
+    add_run_flags(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
     parser.set_defaults(handler=run)
@@ -43,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
                 str(error),
                 'write e.g. --claim "maia-100 vs h100-sxm tokens_per_joule >= 1.4"',
             ) from None
-    results = [evaluate_claim(spec, claim) for claim in claims]
+    measurements = read_runs(args, spec)
+    results = [evaluate_claim(spec, claim, measurements) for claim in claims]
     if args.format == "json":
         text = json.dumps([r.model_dump(mode="json") for r in results], indent=2)
     else:
