@@ -171,6 +171,8 @@ class Shape:
         carried = batch + prompts * self.input_tokens
         step = overhead + max(memory, decode_compute + prefill_compute) + self.collectives.seconds(carried)
         chunk = self.max_tokens_per_step - batch
+        if chunk < 1:  # no room for a prompt beside the decode tokens (a batch beyond the token budget)
+            return Iteration(batch, decode_step, step, math.inf, 0)
         utilisation = prompts * self.input_tokens / chunk
         ttft = math.inf if utilisation >= 1 else step * math.ceil(self.input_tokens / chunk) / (1 - utilisation)
         return Iteration(batch, decode_step, step, ttft, chunk)

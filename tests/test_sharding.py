@@ -194,6 +194,12 @@ def test_prefill_interference_and_ttft_by_hand() -> None:
     assert iteration.ttft_s == pytest.approx(step / (1 - 2000 / 8142))
 
 
+def test_a_batch_beyond_the_token_budget_leaves_no_room_for_prompts() -> None:
+    workload = with_serving(toy_workload(), input_tokens=100, output_tokens=100, max_tokens_per_step=64)
+    iteration = shape_of(workload.model, workload.serving, hand(), 1, 1).at(64)
+    assert (iteration.chunk_tokens, iteration.ttft_s) == (0, math.inf)
+
+
 def test_prefill_hidden_under_memory_reads_costs_nothing() -> None:
     # 100-token prompts: 2 ms of compute each; at batch 10, 0.1 prompt an iteration hides under 24 ms of reads
     workload = with_serving(toy_workload(), input_tokens=100, output_tokens=100)
