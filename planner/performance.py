@@ -38,6 +38,9 @@ PARAMS_PER_LAYER_PER_HIDDEN_SQUARED = 12
 # units idle (a decode step of 8 sequences reaches about half the share of one of 64).
 COMPUTE_HALF_BATCH = 8
 
+# Mean output tokens per request when a spec gives input_tokens but no output_tokens.
+DEFAULT_OUTPUT_TOKENS = 256
+
 # --- serving-engine limits (vLLM / TensorRT-LLM / NxD defaults; a spec's serving: overrides) -----
 # Most sequences one replica's engine keeps in flight (vLLM max_num_seqs, TRT-LLM max_batch_size).
 DEFAULT_MAX_SEQUENCES = 1024

@@ -41,7 +41,6 @@ from planner.catalog import Accelerator, WattBasis
 from planner.spec import Model, Serving, ShardingPin, Workload
 
 GB = 1e9
-DEFAULT_OUTPUT_TOKENS = 256
 BindingConstraint = Literal["memory", "latency", "batch-cap", "token-budget", "ttft", "pinned"]
 
 
@@ -130,8 +129,9 @@ class Shape:
     weights_gb_per_chip: float
     kv_gb_per_sequence_per_chip: float
     usable_gb_per_chip: float
-    # decode, per iteration: memory_fixed_s + memory_per_sequence_s × b, compute_per_sequence_s × b
-    memory_fixed_s: float
+    # decode, per iteration: memory_fixed_s × weights read share + memory_per_sequence_s × b, compute
+    memory_fixed_s: float  # reading all of a chip's weights
+    active_share: float  # active / total parameters (1 for a dense model)
     memory_per_sequence_s: float
     compute_per_sequence_s: float  # at the chip's full compute share
     overhead_s: float
@@ -154,13 +154,18 @@ class Shape:
         reserve = 1 if self.input_tokens else 0
         return max(0, math.floor((self.max_tokens_per_step - reserve) / per_sequence))
 
+    def _weights_read(self, tokens: float) -> float:
+        """Share of the weights an iteration of ``tokens`` tokens reads: all of a dense model's; of a
+        mixture of experts, 1 − (1 − active/total)^tokens (each token touches its experts independently)."""
+        return 1.0 if self.active_share >= 1 else 1.0 - (1.0 - self.active_share) ** max(tokens, 1.0)
+
     def at(self, batch: int) -> Iteration:
         """The iteration at ``batch``. Complexity O(1).
 
         A decode batch of b rows reaches the compute share × b / (b + COMPUTE_HALF_BATCH), so its
         compute time is ``compute_per_sequence_s × (b + COMPUTE_HALF_BATCH)``.
         """
-        memory = self.memory_fixed_s + self.memory_per_sequence_s * batch
+        memory = self.memory_fixed_s * self._weights_read(batch) + self.memory_per_sequence_s * batch
         decode_compute = self.compute_per_sequence_s * (batch + perf.COMPUTE_HALF_BATCH)
         overhead = self.overhead_s + self.sequence_overhead_s * batch
         decode_step = overhead + max(memory, decode_compute) + self.collectives.seconds(batch)
@@ -169,6 +174,7 @@ class Shape:
         prompts = batch * self.prefill_per_output_token  # prompts per iteration, on average
         prefill_compute = prompts * self.prefill_compute_s
         carried = batch + prompts * self.input_tokens
+        memory += self.memory_fixed_s * (self._weights_read(carried) - self._weights_read(batch))
         step = overhead + max(memory, decode_compute + prefill_compute) + self.collectives.seconds(carried)
         chunk = self.max_tokens_per_step - batch
         if chunk < 1:  # no room for a prompt beside the decode tokens (a batch beyond the token budget)
@@ -189,8 +195,8 @@ def kv_bytes_per_token(model: Model) -> float:
 
 
 def hidden_size_estimate(model: Model) -> float:
-    """Hidden size of a dense transformer of this many parameters and layers (12·L·h² ≈ params)."""
-    return math.sqrt(model.params_b * GB / (perf.PARAMS_PER_LAYER_PER_HIDDEN_SQUARED * model.layers))
+    """Hidden size of a transformer of this many (active) parameters and layers (12·L·h² ≈ params)."""
+    return math.sqrt(model.active_b * GB / (perf.PARAMS_PER_LAYER_PER_HIDDEN_SQUARED * model.layers))
 
 
 def attention_width(model: Model) -> float:
@@ -201,13 +207,13 @@ def attention_width(model: Model) -> float:
 
 
 def decode_flops_per_token(model: Model, context_tokens: int) -> float:
-    """FLOPs to decode one token at ``context_tokens`` of context: 2·params + 4·layers·width·context."""
-    return 2 * model.params_b * GB + 4 * model.layers * attention_width(model) * context_tokens
+    """FLOPs to decode one token at ``context_tokens`` of context: 2·active params + 4·layers·width·context."""
+    return 2 * model.active_b * GB + 4 * model.layers * attention_width(model) * context_tokens
 
 
 def prefill_flops(model: Model, input_tokens: int) -> float:
-    """FLOPs to prefill a prompt: 2·params·n + causal attention 2·layers·width·n²."""
-    return 2 * model.params_b * GB * input_tokens + 2 * model.layers * attention_width(model) * input_tokens**2
+    """FLOPs to prefill a prompt: 2·active params·n + causal attention 2·layers·width·n²."""
+    return 2 * model.active_b * GB * input_tokens + 2 * model.layers * attention_width(model) * input_tokens**2
 
 
 def all_reduce_s(group: int, message_bytes: float, latency_s: float, bytes_per_s: float) -> float:
@@ -261,7 +267,7 @@ def shape_of(model: Model, serving: Serving, accelerator: Accelerator, t: int, p
         hop_bytes_per_s=accelerator.inter_node_link_gb_per_s * GB * accelerator.link_efficiency,
     )
     input_tokens = serving.input_tokens
-    output_tokens = serving.output_tokens or DEFAULT_OUTPUT_TOKENS
+    output_tokens = serving.output_tokens or perf.DEFAULT_OUTPUT_TOKENS
     prefill_compute = 0.0
     if input_tokens:
         prefill_compute = prefill_flops(model, input_tokens) / t / (peak_flops * accelerator.compute_efficiency)
@@ -272,6 +278,7 @@ def shape_of(model: Model, serving: Serving, accelerator: Accelerator, t: int, p
         kv_gb_per_sequence_per_chip=kv_per_sequence_per_chip / GB,
         usable_gb_per_chip=accelerator.hbm_gb * (1 - perf.MEMORY_HEADROOM),
         memory_fixed_s=memory_fixed,
+        active_share=model.active_b / model.params_b,
         memory_per_sequence_s=memory_per_sequence,
         compute_per_sequence_s=compute_per_sequence,
         overhead_s=accelerator.step_overhead_ms / 1000,

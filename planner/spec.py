@@ -28,6 +28,7 @@ from planner.catalog import (
     resolve_catalog,
 )
 from planner.errors import InputError, did_you_mean
+from planner.performance import DEFAULT_OUTPUT_TOKENS
 
 Isolation = Literal["hardware", "shared"]
 Sensitivity = Literal["low", "medium", "high"]
@@ -124,10 +125,28 @@ class Model(_Model):
     attention_heads: int | None = Field(
         default=None, ge=1, le=100_000, description="Query heads; default hidden size estimate ÷ head_dim."
     )
+    active_params_b: float | None = Field(
+        default=None, gt=0, le=100_000, description="Parameters a token uses (mixture of experts); default all."
+    )
+
+    @model_validator(mode="after")
+    def _active_within_total(self) -> Model:
+        if self.active_params_b is not None and self.active_params_b > self.params_b:
+            raise SpecPathError(
+                "active_params_b",
+                f"active_params_b {self.active_params_b:g} exceeds params_b {self.params_b:g}",
+                "give the parameters one token uses, at most params_b",
+            )
+        return self
 
     @property
     def dtype_bytes(self) -> float:
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def active_b(self) -> float:
+        """Billions of parameters one token's forward pass uses (all of them for a dense model)."""
+        return self.active_params_b if self.active_params_b is not None else self.params_b
 
     @property
     def kv_dtype_bytes(self) -> float:
@@ -138,7 +157,9 @@ class Serving(_Model):
     tokens_per_s: float = Field(gt=0, le=1e12, description="Peak output tokens per second, all sequences together.")
     p99_ms_per_token: float = Field(gt=0, le=1e7, description="Bound on one decode step.")
     context_tokens: int = Field(
-        ge=1, le=100_000_000, description="Average live context of a sequence (sizes the KV cache)."
+        ge=1,
+        le=100_000_000,
+        description="Average live context of a sequence (sizes the KV cache); default input + output / 2.",
     )
     input_tokens: int | None = Field(
         default=None, ge=1, le=100_000_000, description="Mean prompt tokens per request; unset: prefill not modelled."
@@ -153,6 +174,16 @@ class Serving(_Model):
     max_tokens_per_step: int | None = Field(
         default=None, ge=1, le=100_000_000, description="Engine limit (vLLM max_num_batched_tokens)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _context_from_request_lengths(cls, data: Any) -> Any:
+        # Without context_tokens, a request's mean live context is its prompt plus half its output.
+        if isinstance(data, dict) and "context_tokens" not in data and isinstance(data.get("input_tokens"), int):
+            output = data.get("output_tokens")
+            output = output if isinstance(output, int) else DEFAULT_OUTPUT_TOKENS
+            return {**data, "context_tokens": data["input_tokens"] + output // 2}
+        return data
 
 
 class ShardingPin(_Model):

@@ -208,6 +208,35 @@ def test_prefill_hidden_under_memory_reads_costs_nothing() -> None:
     assert iteration.step_s == pytest.approx(0.024)
 
 
+def test_mixture_of_experts_reads_the_experts_its_batch_touches() -> None:
+    # 10 B parameters, 1 B active: one token reads 10 % of the 20 GB; ten tokens 1 - 0.9^10 = 65.1 %.
+    base = toy_workload()
+    model = base.model.model_copy(update={"active_params_b": 1.0})
+    shape = shape_of(model, base.serving, hand(), 1, 1)
+    assert shape.weights_gb_per_chip == pytest.approx(20)  # memory holds every expert
+    assert shape.at(1).decode_step_s == pytest.approx(0.020 * 0.1 + 0.0004)
+    assert shape.at(10).decode_step_s == pytest.approx(0.020 * (1 - 0.9**10) + 10 * 0.0004)
+    width = math.sqrt(1e9 / 120)  # the hidden size follows the active parameters
+    assert decode_flops_per_token(model, 10_000) == pytest.approx(2 * 1e9 + 4 * 10 * width * 10_000)
+
+
+def test_active_parameters_beyond_the_total_are_a_spec_error() -> None:
+    data = example_data()
+    workload_named(data, "embed")["model"]["active_params_b"] = 5
+    with pytest.raises(InputError) as caught:
+        parse_spec(data, "moe.yaml")
+    assert caught.value.path == "workloads[2].model.active_params_b"
+
+
+def test_context_defaults_to_the_prompt_and_half_the_output() -> None:
+    data = example_data()
+    serving = workload_named(data, "embed")["serving"]
+    del serving["context_tokens"]
+    serving.update(input_tokens=1000, output_tokens=300)
+    spec = parse_spec(data, "lengths.yaml")
+    assert spec.workload_by_name["embed"].serving.context_tokens == 1150
+
+
 # --- collectives: α-β by group size and message size ---------------------------------------------
 
 
