@@ -4,10 +4,11 @@ A :class:`Measurement` is one measured run (an accelerator, a model shape, a dep
 shape, engine limits) with what was measured: output tokens/s of the deployment and/or the mean
 time per output token at a known batch. :func:`modelled` evaluates the same run with
 :mod:`planner.sharding`; :func:`fit` chooses each accelerator's ``hbm_efficiency``,
-``compute_efficiency`` and ``step_overhead_ms`` that minimise the squared log ratios (with a weak
-pull towards the prior values, so that two or three points cannot swing a parameter the data does not
-constrain). The built-in points live in ``data/measurements.yaml``; :mod:`planner.measured_runs` reads
-the files users bring (vLLM, MLPerf, CSV).
+``compute_efficiency``, ``step_overhead_ms`` and ``sequence_overhead_us`` that minimise the squared
+log ratios (with a weak pull towards the prior values, so that two or three points cannot swing a
+parameter the data does not constrain). The built-in points live in ``data/measurements.yaml``; a chip
+with fewer than :data:`MIN_RUNS_TO_CALIBRATE` of them carries the fit of :data:`STAND_IN_REFERENCE`.
+:mod:`planner.calibration_io` reads the files users bring (vLLM, MLPerf, CSV).
 """
 
 from __future__ import annotations
@@ -236,25 +237,6 @@ def calibrated_chips(measurements: Sequence[Measurement]) -> list[str]:
     for m in measurements:
         counts[m.accelerator] = counts.get(m.accelerator, 0) + 1
     return sorted(name for name, count in counts.items() if count >= MIN_RUNS_TO_CALIBRATE)
-
-
-def stand_in(results: Sequence[FitResult], reference: str = STAND_IN_REFERENCE) -> dict[str, float]:
-    """Efficiencies for a chip without measurements: those fitted for the reference chip.
-
-    The reference is the best-measured chip, whose stack is a vendor-optimised one (TensorRT-LLM on
-    H100); an unmeasured chip is thus assumed to run as well as that stack does, so comparing it with
-    the reference is a datasheet comparison at equal software efficiency, until its own runs replace the
-    guess. Complexity O(k).
-
-    Raises
-    ------
-    ValueError
-        When the reference has no fitted measurements.
-    """
-    for result in results:
-        if result.accelerator == reference and result.points:
-            return dict(result.values)
-    raise ValueError(f"the stand-in reference {reference} has no measurements to fit")
 
 
 class Statistics(BaseModel):
