@@ -228,6 +228,8 @@ def fit(measurements: Sequence[Measurement], accelerator: Accelerator, prior_wei
     return FitResult(accelerator=accelerator.name, values=values, points=len(after), before=before, after=after)
 
 
+# The chip whose fit stands in for chips without enough runs: the best-measured, vendor-optimised stack
+# (TensorRT-LLM on H100), so an unmeasured chip compared with it is compared at equal software efficiency.
 STAND_IN_REFERENCE = "h100-sxm"
 
 
