@@ -13,7 +13,19 @@ from collections.abc import Sequence
 from planner.errors import InputError
 
 # Sub-command modules under maiaplan.commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("validate", "shard", "plan", "explain", "place", "preview", "policy_config", "gate", "advance")
+COMMAND_MODULES: tuple[str, ...] = (
+    "validate",
+    "shard",
+    "plan",
+    "explain",
+    "place",
+    "preview",
+    "policy_config",
+    "calibrate",
+    "claims",
+    "gate",
+    "advance",
+)
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1

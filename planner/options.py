@@ -73,10 +73,13 @@ class WorkloadOptions(BaseModel):
 def cluster_option(
     spec: MigrationSpec, workload: Workload, cluster: Cluster, role: Literal["current", "destination"]
 ) -> ClusterOption:
-    """Shard ``workload`` on ``cluster``'s accelerator and round it up to whole SKU units."""
+    """Shard ``workload`` on ``cluster``'s accelerator and round it up to whole SKU units.
+
+    A workload's ``sharding:`` pin describes what runs today, so it applies on its current cluster.
+    """
     accelerator = spec.accelerator_of(cluster)
     try:
-        choice = shard(workload, accelerator)
+        choice = shard(workload, accelerator, workload.sharding if role == "current" else None)
     except ShardingInfeasible as error:
         return ClusterOption(
             workload=workload.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planner.claims import ClaimResult
 from planner.gates import GateCheck
 from planner.options import ClusterOption
 from planner.placement import ClusterPlacement
@@ -47,6 +48,8 @@ def _sharding_row(option: ClusterOption) -> list[object]:
             "-",
             "-",
             "-",
+            "-",
+            "-",
             f"infeasible: {option.infeasible_reason}",
         ]
     return [
@@ -59,8 +62,10 @@ def _sharding_row(option: ClusterOption) -> list[object]:
         s.replicas,
         s.batch_per_replica,
         f"{s.step_ms:.1f}",
+        "-" if s.ttft_ms is None else f"{s.ttft_ms:,.0f}",
         f"{s.tokens_per_s:,.0f}",
         f"{s.watts / 1000:.1f}",
+        s.watt_basis,
         f"{s.tokens_per_joule:.3f}",
         f"{s.usd_per_million_tokens:.2f}",
     ]
@@ -76,8 +81,10 @@ SHARDING_HEADERS = (
     "REPLICAS",
     "BATCH",
     "STEP MS",
+    "TTFT MS",
     "TOKENS/S",
     "KW",
+    "W BASIS",
     "TOKENS/J",
     "$/M TOKENS",
 )
@@ -85,7 +92,7 @@ SHARDING_HEADERS = (
 
 def shardings_table(options: Sequence[ClusterOption]) -> str:
     """Workloads on clusters: their sharding, chips, speed, power and cost."""
-    return table(SHARDING_HEADERS, [_sharding_row(option) for option in options], right=range(4, 13))
+    return table(SHARDING_HEADERS, [_sharding_row(option) for option in options], right=(*range(4, 12), 13, 14))
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -143,8 +150,9 @@ def plan_json(plan: MigrationPlan) -> str:
     return plan.model_dump_json(indent=2)
 
 
-def plan_markdown(plan: MigrationPlan) -> str:
-    """The plan for a pull request: summary, gantt, dependency graph, capacity, contracts, economics."""
+def plan_markdown(plan: MigrationPlan, claims: Sequence[ClaimResult] = ()) -> str:
+    """The plan for a pull request: summary, gantt, dependency graph, capacity, contracts, economics,
+    and the verdict on each performance claim given."""
     moved = sum(len(p.moves) for p in plan.phases)
     out = [
         f"## Migration plan: {plan.spec}",
@@ -191,6 +199,8 @@ def plan_markdown(plan: MigrationPlan) -> str:
         *(_economics_row(str(p.phase), p, plan.initial) for p in plan.phases),
         "",
     ]
+    if claims:
+        out += ["### Performance claims", "", claims_markdown(claims), ""]
     for phase in plan.phases:
         out += [f"### Phase {phase.phase}", ""]
         if phase.moves:
@@ -336,3 +346,40 @@ def placement_table(placements: Sequence[ClusterPlacement]) -> str:
         right=range(3, 8),
     )
     return f"{clusters}\n\n{workloads}"
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.4g}"
+
+
+def claims_text(results: Sequence[ClaimResult]) -> str:
+    """Each claim: its overall verdict, basis and watt basis, then a table per workload."""
+    blocks = []
+    for r in results:
+        head = (
+            f"{r.claim}: {r.verdict.upper()} (ratio {_ratio(r.ratio)}; basis {r.basis}: "
+            f"{r.subject_basis} vs {r.reference_basis}, ±{r.uncertainty:g}x; watts: {r.watt_basis})"
+        )
+        rows = [[w.workload, _figure(w.subject_value), _figure(w.reference_value), _ratio(w.ratio), w.verdict, w.note]
+                for w in r.workloads]
+        body = table(["WORKLOAD", "SUBJECT", "REFERENCE", "RATIO", "VERDICT", "NOTE"], rows, right=range(1, 4))
+        blocks.append("\n".join([head, body, *([f"to settle it: {r.settle}"] if r.settle else [])]))
+    return "\n\n".join(blocks)
+
+
+def claims_markdown(results: Sequence[ClaimResult]) -> str:
+    """The claims as a Markdown table: verdict, overall ratio, basis, watt basis, how to settle."""
+    out = ["| claim | verdict | ratio | basis | watts | to settle it |", "|---|---|---:|---|---|---|"]
+    out += [
+        f"| {r.claim} | **{r.verdict}** | {_ratio(r.ratio)} | {r.basis} ({r.subject_basis} vs {r.reference_basis}, "
+        f"±{r.uncertainty:g}×) | {r.watt_basis} | {r.settle or '-'} |"
+        for r in results
+    ]
+    return "\n".join(out)

@@ -29,6 +29,7 @@ from planner.catalog import (
 )
 from planner.errors import InputError, did_you_mean
 from planner.gates import GateRule
+from planner.performance import DEFAULT_OUTPUT_TOKENS
 
 Isolation = Literal["hardware", "shared"]
 Sensitivity = Literal["low", "medium", "high"]
@@ -121,21 +122,79 @@ class Model(_Model):
     layers: int = Field(ge=1, le=10_000)
     kv_heads: int = Field(ge=1, le=10_000)
     head_dim: int = Field(ge=1, le=100_000)
+    kv_dtype: Dtype | None = Field(default=None, description="KV cache dtype; default the model's dtype.")
+    attention_heads: int | None = Field(
+        default=None, ge=1, le=100_000, description="Query heads; default hidden size estimate ÷ head_dim."
+    )
+    active_params_b: float | None = Field(
+        default=None, gt=0, le=100_000, description="Parameters a token uses (mixture of experts); default all."
+    )
+
+    @model_validator(mode="after")
+    def _active_within_total(self) -> Model:
+        if self.active_params_b is not None and self.active_params_b > self.params_b:
+            raise SpecPathError(
+                "active_params_b",
+                f"active_params_b {self.active_params_b:g} exceeds params_b {self.params_b:g}",
+                "give the parameters one token uses, at most params_b",
+            )
+        return self
 
     @property
     def dtype_bytes(self) -> float:
         return DTYPE_BYTES[self.dtype]
 
+    @property
+    def active_b(self) -> float:
+        """Billions of parameters one token's forward pass uses (all of them for a dense model)."""
+        return self.active_params_b if self.active_params_b is not None else self.params_b
+
+    @property
+    def kv_dtype_bytes(self) -> float:
+        return DTYPE_BYTES[self.kv_dtype or self.dtype]
+
 
 class Serving(_Model):
     tokens_per_s: float = Field(gt=0, le=1e12, description="Peak output tokens per second, all sequences together.")
     p99_ms_per_token: float = Field(gt=0, le=1e7, description="Bound on one decode step.")
+    context_tokens: int = Field(
+        ge=1,
+        le=100_000_000,
+        description="Average live context of a sequence (sizes the KV cache); default input + output / 2.",
+    )
+    input_tokens: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="Mean prompt tokens per request; unset: prefill not modelled."
+    )
+    output_tokens: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="Mean output tokens per request (default 256 with input_tokens)."
+    )
     p99_ms_to_first_token: float | None = Field(
         default=None, gt=0, le=1e7, description="Bound on the time to the first token (prefill and queue)."
     )
-    context_tokens: int = Field(
-        ge=1, le=100_000_000, description="Average live context of a sequence (sizes the KV cache)."
+    max_sequences_per_replica: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Engine limit (vLLM max_num_seqs); default planner.performance."
     )
+    max_tokens_per_step: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="Engine limit (vLLM max_num_batched_tokens)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _context_from_request_lengths(cls, data: Any) -> Any:
+        # Without context_tokens, a request's mean live context is its prompt plus half its output.
+        if isinstance(data, dict) and "context_tokens" not in data and isinstance(data.get("input_tokens"), int):
+            output = data.get("output_tokens")
+            output = output if isinstance(output, int) else DEFAULT_OUTPUT_TOKENS
+            return {**data, "context_tokens": data["input_tokens"] + output // 2}
+        return data
+
+
+class ShardingPin(_Model):
+    """A sharding a team runs today, pinned on the workload's current cluster; unset parts are chosen."""
+
+    tensor_parallel: int | None = Field(default=None, ge=1, le=4096)
+    pipeline_parallel: int | None = Field(default=None, ge=1, le=4096)
+    batch_per_replica: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class Workload(_Model):
@@ -149,6 +208,7 @@ class Workload(_Model):
         default=(), description="Providers and/or cluster names it may move to; empty: it stays."
     )
     depends_on: tuple[str, ...] = ()
+    sharding: ShardingPin | None = Field(default=None, description="Pins TP/PP/batch on the current cluster.")
 
     @field_validator("target", mode="before")
     @classmethod

@@ -26,9 +26,9 @@ SKUS: dict[str, tuple[str, str, int]] = {
     "inf2": ("aws", "inf2.48xlarge", 12),
     "h100-sxm": ("aws", "p5.48xlarge", 8),
     "h200": ("aws", "p5e.48xlarge", 8),
-    "tpu-v5e": ("gcp", "v5litepod", 4),
+    "tpu-v5e": ("gcp", "v5litepod", 8),  # 8 chips per host (Google Cloud TPU v5e docs)
     "tpu-v5p": ("gcp", "v5p", 4),
-    "tpu-v6e": ("gcp", "v6e", 4),
+    "tpu-v6e": ("gcp", "v6e", 8),
 }
 
 
@@ -71,7 +71,11 @@ def test_the_data_file_names_only_known_figures_and_sources() -> None:
 
 def test_maia_public_figures_come_from_hot_chips() -> None:
     maia = builtin_catalog()["maia-100"]
-    assert (maia.hbm_gb, maia.hbm_tb_per_s, maia.bf16_dense_tflops, maia.fp8_dense_tflops) == (64, 1.8, 800, 1500)
+    assert (maia.hbm_gb, maia.hbm_tb_per_s, maia.bf16_dense_tflops) == (64, 1.8, 800)
+    # 1.5 POPS is the 9-bit MX figure, 3 POPS the 6-bit one: not FP8 (Maia has no FP8 unit)
+    assert (maia.fp8_dense_tflops, maia.mx9_dense_tops, maia.mx6_dense_tops) == (800, 1500, 3000)
+    assert maia.compute_path("fp8") == ("mx9", 1500)
+    assert maia.compute_path("bf16") == ("bf16", 800)
     assert (maia.tdp_w, maia.provisioned_w, maia.chips_per_node) == (700, 500, 4)
     assert maia.serving_power_w == 500  # provisioned, not TDP
     for figure in ("hbm_gb", "hbm_tb_per_s", "bf16_dense_tflops", "tdp_w", "chips_per_node"):
@@ -126,7 +130,10 @@ def test_spec_addition_with_every_figure() -> None:
     toy = toy_accelerator()
     assert (toy.name, toy.provider, toy.hbm_gb, toy.sku) == ("toy", "azure", 100, "Toy_1")
     assert set(toy.provenance) >= set(TOY_FIGURES) - {"provider"}
-    assert {record.source for record in toy.provenance.values()} == {SPEC_OVERRIDE_SOURCE}
+    assert {toy.provenance[figure].source for figure in TOY_FIGURES if figure != "provider"} == {SPEC_OVERRIDE_SOURCE}
+    # figures the spec leaves out (efficiencies, collective latencies) say they are defaults
+    assert toy.provenance["hbm_efficiency"].estimate
+    assert "maiaplan default" in toy.provenance["hbm_efficiency"].source
     assert list(resolve_catalog({"toy": AcceleratorOverride(**TOY_FIGURES)}))[-1] == "toy"  # added after built-ins
 
 
@@ -177,3 +184,84 @@ def test_sku_units_round_up(chips: int, units: int) -> None:
 def test_equal_accelerators_hash_equal() -> None:
     assert hash(toy_accelerator()) == hash(toy_accelerator())
     assert hash(toy_accelerator(hbm_gb=99)) != hash(toy_accelerator())
+
+
+# --- issue 11: every figure right and traceable -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(SKUS))
+def test_every_figure_cites_a_url_and_a_date(name: str) -> None:
+    for figure, record in builtin_catalog()[name].provenance.items():
+        assert "https://" in record.source, f"{name}.{figure}"
+        assert "(read 2026-" in record.source, f"{name}.{figure}"
+
+
+def test_the_data_file_sources_are_title_url_date_records() -> None:
+    for key, record in _data_file()["sources"].items():
+        assert set(record) == {"title", "url", "retrieved"}, key
+        assert record["url"].startswith("https://"), key
+
+
+def test_tpu_v5e_and_v6e_hosts_hold_8_chips() -> None:
+    catalog = builtin_catalog()
+    for name in ("tpu-v5e", "tpu-v6e"):
+        assert catalog[name].chips_per_node == catalog[name].chips_per_sku == 8
+
+
+def test_int8_and_mx_figures_are_not_filed_as_fp8() -> None:
+    catalog = builtin_catalog()
+    v5e, v6e, inf2, h100 = catalog["tpu-v5e"], catalog["tpu-v6e"], catalog["inf2"], catalog["h100-sxm"]
+    assert (v5e.fp8_dense_tflops, v5e.int8_dense_tops) == (197, 393)  # no FP8 unit: the BF16 rate
+    assert (v6e.fp8_dense_tflops, v6e.int8_dense_tops) == (918, 1836)
+    assert v5e.compute_path("fp8") == ("fp8", 197)
+    assert v5e.compute_path("int8") == ("int8", 393)
+    assert inf2.compute_path("int8") == ("int8", 380)
+    assert h100.compute_path("fp8") == ("fp8", 1979)
+    assert catalog["maia-100"].int8_dense_tops is None
+
+
+def test_one_link_convention_per_chip_one_direction() -> None:
+    catalog = builtin_catalog()
+    assert catalog["h100-sxm"].intra_node_link_gb_per_s == catalog["h200"].intra_node_link_gb_per_s == 450  # 900 / 2
+    assert catalog["trn2"].intra_node_link_gb_per_s == 640  # 1.28 TB/s / 2
+    assert catalog["tpu-v5e"].intra_node_link_gb_per_s == 200  # ICI 400 GBps bidirectional / 2
+    assert catalog["tpu-v6e"].intra_node_link_gb_per_s == 400  # ICI 800 GBps bidirectional / 2
+    assert catalog["tpu-v5p"].intra_node_link_gb_per_s == 600  # ICI 1200 GBps bidirectional / 2
+    assert catalog["maia-100"].intra_node_link_gb_per_s == 450  # 9 × 400 GbE, one direction
+
+
+def test_gib_figures_are_converted_to_gb() -> None:
+    catalog = builtin_catalog()
+    assert catalog["trn2"].hbm_gb == pytest.approx(96 * 2**30 / 1e9, abs=0.01)
+    assert catalog["inf2"].hbm_gb == pytest.approx(32 * 2**30 / 1e9, abs=0.01)
+    assert catalog["tpu-v5e"].hbm_gb == pytest.approx(16 * 2**30 / 1e9, abs=0.01)
+
+
+@pytest.mark.parametrize("name", ["trn2", "inf2", "tpu-v5e", "tpu-v5p", "tpu-v6e"])
+def test_unpublished_tdps_are_marked_estimates(name: str) -> None:
+    accelerator = builtin_catalog()[name]
+    assert accelerator.provenance["tdp_w"].estimate
+    assert "not public" in accelerator.provenance["tdp_w"].source
+
+
+def test_maia_efficiencies_are_a_marked_guess() -> None:
+    maia = builtin_catalog()["maia-100"]
+    for figure in ("hbm_efficiency", "compute_efficiency", "step_overhead_ms", "sequence_overhead_us"):
+        assert maia.provenance[figure].estimate, figure
+        assert "not measured" in maia.provenance[figure].source
+
+
+def test_watt_basis_and_power_with_load() -> None:
+    catalog = builtin_catalog()
+    maia, h100 = catalog["maia-100"], catalog["h100-sxm"]
+    assert (maia.watt_basis, h100.watt_basis) == ("provisioned", "tdp")
+    assert maia.power_w(1.0) == 500 and maia.power_w(1.0, "tdp") == 700
+    assert maia.power_w(0.0) == 125  # idle
+    assert h100.power_w(0.5) == pytest.approx(175 + (700 - 175) * 0.5)
+
+
+def test_efficiencies_are_overridable_from_a_spec() -> None:
+    catalog = resolve_catalog({"maia-100": AcceleratorOverride(hbm_efficiency=0.8, step_overhead_ms=1.0)})
+    maia = catalog["maia-100"]
+    assert (maia.hbm_efficiency, maia.step_overhead_ms) == (0.8, 1.0)
+    assert maia.provenance["hbm_efficiency"].source == SPEC_OVERRIDE_SOURCE
