@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from planner.errors import InputError
 
 # Sub-command modules under maiaplan.commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("validate", "shard", "plan", "explain", "place", "preview", "policy_config")
+COMMAND_MODULES: tuple[str, ...] = ("validate", "shard", "plan", "explain", "place", "preview", "policy_config", "report")
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
