@@ -8,6 +8,8 @@ or parameters: the page is read and printed, and Altair numbers parameters per p
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,8 +44,25 @@ WIDE, NARROW = 760, 300
 ROW_PX = 16
 
 
-def _finish(chart: Any) -> Spec:
-    """The spec of ``chart`` with the report's look (fonts, colours, no border around views)."""
+class _Datasets:
+    """A chart's inline data, named by content: the chart refers to each by name and the rows go
+    into the spec's top-level ``datasets`` after validation (validating every row against the
+    schema would cost seconds on a large fleet and checks nothing the rows' builders do not)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[Row]] = {}
+
+    def __call__(self, rows: Sequence[Row]) -> alt.Data:
+        values = list(rows)
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        self.values[f"data-{digest}"] = values
+        data: alt.Data = alt.Data(name=f"data-{digest}")  # type: ignore[no-untyped-call]
+        return data
+
+
+def _finish(chart: Any, data: _Datasets) -> Spec:
+    """The spec of ``chart`` with the report's look (fonts, colours, no border around views) and
+    its data."""
     spec: Spec = (
         chart.configure(font=FONT, background="white")
         .configure_view(stroke=None)
@@ -53,12 +72,13 @@ def _finish(chart: Any) -> Spec:
         .configure_title(color=INK, fontSize=13, anchor="start")
         .to_dict(validate=True)
     )
+    spec["datasets"] = dict(sorted(data.values.items()))
     return spec
 
 
-def _data(rows: Sequence[Row]) -> alt.Data:
-    data: alt.Data = alt.Data(values=list(rows))  # type: ignore[no-untyped-call]
-    return data
+def _phase_x() -> alt.X:
+    """Fleet states along x as short ordinal labels: start, 1, 2, … (titled "phase")."""
+    return alt.X("phase:O", title="phase", axis=alt.Axis(labelAngle=0, labelExpr="datum.value == 0 ? 'start' : datum.value"))
 
 
 def _scale(colours: Mapping[str, str], present: Sequence[str] | None = None) -> alt.Scale:
@@ -70,6 +90,7 @@ def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row
     """Phases as a Gantt: one bar per move in its phase's column, coloured by the rule that kept
     it from an earlier phase, its traffic steps as ticks on the bar, dependencies as lines from the
     end of the dependency's bar to the start of the dependent's."""
+    data = _Datasets()
     order = [row["workload"] for row in moves]
     # One explicit domain for every layer: a union of sorted domains would lose the order.
     y_scale = alt.Scale(domain=order)
@@ -85,9 +106,9 @@ def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row
         orient="top",
         labelFontWeight="bold",
     )
-    boundaries = alt.Chart(_data([{"x": k} for k in range(phase_count + 1)])).mark_rule(color=GRID).encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis))
+    boundaries = alt.Chart(data([{"x": k} for k in range(phase_count + 1)])).mark_rule(color=GRID).encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis))
     links = (
-        alt.Chart(_data(dependencies))
+        alt.Chart(data(dependencies))
         .mark_rule(color=MUTED, strokeDash=[3, 2], strokeWidth=1)
         .encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis),
@@ -98,7 +119,7 @@ def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row
         )
     )
     bars = (
-        alt.Chart(_data(moves))
+        alt.Chart(data(moves))
         .mark_bar(height={"band": 0.7}, cornerRadius=2)
         .encode(
             x=alt.X("start:Q", scale=x_scale, axis=x_axis),
@@ -117,7 +138,7 @@ def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row
         )
     )
     ticks = (
-        alt.Chart(_data(steps))
+        alt.Chart(data(steps))
         .mark_tick(color="white", thickness=2, size=max(6, int(height / max(1, len(order)) * 0.7)))
         .encode(
             x=alt.X("x:Q", scale=x_scale, axis=x_axis),
@@ -126,17 +147,18 @@ def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row
         )
     )
     labels = (
-        alt.Chart(_data(moves))
+        alt.Chart(data(moves))
         .mark_text(align="left", dx=4, fontSize=10, color=INK)
         .encode(x=alt.X("end:Q", scale=x_scale, axis=x_axis), y=alt.Y("workload:N", scale=y_scale, title=None), text="to_cluster:N")
     )
     layers = [boundaries, links, bars, ticks] + ([labels] if phase_count >= 2 and len(order) <= 60 else [])
-    return _finish(alt.layer(*layers).properties(width=WIDE, height=height))
+    return _finish(alt.layer(*layers).properties(width=WIDE, height=height), data)
 
 
 def capacity(rows: Sequence[Row]) -> Spec:
     """Per cluster, per phase: the chips held at the end of the phase, stacked with those held only
     while moving workloads run at both ends (together the phase's peak), against the ramp."""
+    data = _Datasets()
     parts = [
         ("at the end of the phase", "end_chips", "#4c78a8"),
         ("held at both ends while moving", "overlap_chips", "#9ecae9"),
@@ -148,7 +170,7 @@ def capacity(rows: Sequence[Row]) -> Spec:
     ]
     ramp = [{"cluster": row["cluster"], "phase": row["phase"], "state": row["state"], "part": "capacity (ramp)", "chips": row["capacity_chips"]} for row in rows]
     colours = {label: colour for label, _, colour in parts} | {"capacity (ramp)": INK}
-    x = alt.X("state:N", sort=sorted({r["state"] for r in rows}, key=lambda s: int(s.split()[-1])), title=None, axis=alt.Axis(labelAngle=0))
+    x = _phase_x()
     color = alt.Color("part:N", scale=_scale(colours), title=None)
     bars = (
         alt.Chart()
@@ -170,18 +192,19 @@ def capacity(rows: Sequence[Row]) -> Spec:
     )
     clusters = list(dict.fromkeys(row["cluster"] for row in rows))
     chart = (
-        alt.layer(bars, cap, data=_data(long + ramp))
+        alt.layer(bars, cap, data=data(long + ramp))
         .properties(width=200, height=130)
         .facet(facet=alt.Facet("cluster:N", sort=clusters, title=None), columns=3)
         .resolve_scale(y="independent")
     )
-    return _finish(chart)
+    return _finish(chart, data)
 
 
 def contracts(rows: Sequence[Row]) -> Spec:
     """Per contract limit, per phase: the value (bar, red when broken) against the limit (dashed)."""
+    data = _Datasets()
     names = list(dict.fromkeys(row["limit_name"] for row in rows))
-    x = alt.X("state:N", sort=sorted({r["state"] for r in rows}, key=lambda s: int(s.split()[-1])), title=None, axis=alt.Axis(labelAngle=0))
+    x = _phase_x()
     bars = (
         alt.Chart()
         .mark_bar()
@@ -194,32 +217,33 @@ def contracts(rows: Sequence[Row]) -> Spec:
     )
     limit = alt.Chart().mark_rule(color="#b91c1c", strokeDash=[5, 3], strokeWidth=2).encode(y=alt.Y("limit:Q"))
     chart = (
-        alt.layer(bars, limit, data=_data(rows))
+        alt.layer(bars, limit, data=data(rows))
         .properties(width=200, height=120)
         .facet(facet=alt.Facet("limit_name:N", sort=names, title=None), columns=3)
         .resolve_scale(y="independent")
     )
-    return _finish(chart)
+    return _finish(chart, data)
 
 
 def topology(cells: Sequence[Row], layout: Mapping[str, Any], colours: Mapping[str, str]) -> Spec:
     """One cluster in every fleet state: racks as rows, nodes as cells, each cell's used chips in
     the colour of the workload holding them and its free chips grey."""
+    data = _Datasets()
     per_rack, racks = int(layout["nodes_per_rack"]), int(layout["racks"])
     present = {row["workload"] for row in cells if row["workload"] is not None}
     palette = {name: colour for name, colour in colours.items() if name in present} | {"free chips": FREE}
     rows = [{**row, "fill": row["workload"] or "free chips"} for row in cells]
-    cell = max(6, min(18, 320 // max(1, per_rack)))
+    cell = max(5, min(18, 200 // max(1, per_rack)))
     width, height = cell * per_rack, max(cell * racks, 12)
     states = list(dict.fromkeys(row["state"] for row in cells))
     columns = facet_columns(len(states), width)
     chart = (
-        alt.Chart(_data(rows))
+        alt.Chart(data(rows))
         .mark_rect(stroke="white", strokeWidth=max(0.5, cell / 12))
         .encode(
             x=alt.X("x:Q", scale=alt.Scale(domain=[0, per_rack], nice=False), axis=None),
             x2="x2:Q",
-            y=alt.Y("rack:N", sort=[f"rack {r}" for r in range(racks)], title=None, axis=alt.Axis(labels=racks <= 32, ticks=False, domain=False)),
+            y=alt.Y("rack:N", sort=[f"rack {r}" for r in range(racks)], title=None, axis=alt.Axis(labels=racks <= 32, ticks=False, domain=False, labelFontSize=max(7, min(11, cell - 1)))),
             color=alt.Color(
                 "fill:N",
                 scale=_scale(palette),
@@ -231,19 +255,19 @@ def topology(cells: Sequence[Row], layout: Mapping[str, Any], colours: Mapping[s
         .properties(width=width, height=height)
         .facet(facet=alt.Facet("state:N", sort=states, title=None), columns=columns)
     )
-    return _finish(chart)
+    return _finish(chart, data)
 
 
 def economics(rows: Sequence[Row]) -> Spec:
     """$ per hour, tokens per joule and $ per million tokens per fleet state, the starting fleet's
     figure as a dashed line across each."""
+    data = _Datasets()
     metrics = list(dict.fromkeys(row["metric"] for row in rows))
-    states = list(dict.fromkeys(row["state"] for row in rows))
     bars = (
         alt.Chart()
         .mark_bar()
         .encode(
-            x=alt.X("state:N", sort=states, title=None, axis=alt.Axis(labelAngle=0)),
+            x=_phase_x(),
             y=alt.Y("value:Q", title=None),
             color=alt.condition("datum.phase == 0", alt.value("#bab0ac"), alt.value("#4c78a8")),
             tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("state:N"), alt.Tooltip("value:Q", format=",.4~f"), alt.Tooltip("vs_start:Q", title="vs start", format="+.1%")],
@@ -251,18 +275,19 @@ def economics(rows: Sequence[Row]) -> Spec:
     )
     start = alt.Chart().transform_filter("datum.phase == 0").mark_rule(color=INK, strokeDash=[4, 3]).encode(y="value:Q")
     chart = (
-        alt.layer(bars, start, data=_data(rows))
+        alt.layer(bars, start, data=data(rows))
         .properties(width=210, height=150)
         .facet(facet=alt.Facet("metric:N", sort=metrics, title=None), columns=3)
         .resolve_scale(y="independent")
     )
-    return _finish(chart)
+    return _finish(chart, data)
 
 
 def claims(rows: Sequence[Row]) -> Spec:
     """Each claim's measured or modelled ratio per workload, coloured by verdict, against 1."""
+    data = _Datasets()
     chart = alt.layer(
-        alt.Chart(_data(rows))
+        alt.Chart(data(rows))
         .mark_bar()
         .encode(
             y=alt.Y("subject:N", title=None, sort=None),
@@ -270,39 +295,41 @@ def claims(rows: Sequence[Row]) -> Spec:
             color=alt.Color("verdict:N", title="verdict"),
             tooltip=[alt.Tooltip("subject:N"), alt.Tooltip("ratio:Q"), alt.Tooltip("verdict:N")],
         ),
-        alt.Chart(_data([{"one": 1}])).mark_rule(color=INK, strokeDash=[4, 3]).encode(x="one:Q"),
+        alt.Chart(data([{"one": 1}])).mark_rule(color=INK, strokeDash=[4, 3]).encode(x="one:Q"),
     ).properties(width=NARROW + 100, height=max(40, ROW_PX * len(rows)))
-    return _finish(chart)
+    return _finish(chart, data)
 
 
 def changes(by_type: Sequence[Row], by_provider: Sequence[Row]) -> Spec:
     """Resources the dry run would change, by type and by provider, coloured by operation."""
+    data = _Datasets()
     ops = [op for op in OP_COLOURS if any(row["op"] == op for row in [*by_type, *by_provider])]
     color = alt.Color("op:N", scale=_scale(OP_COLOURS, ops), title="operation")
     types = list(dict.fromkeys(row["type"] for row in by_type))
     providers = list(dict.fromkeys(row["provider"] for row in by_provider))
     tooltip = [alt.Tooltip("op:N"), alt.Tooltip("resources:Q")]
     left = (
-        alt.Chart(_data(by_type))
+        alt.Chart(data(by_type))
         .mark_bar()
         .encode(y=alt.Y("type:N", sort=types, title=None, axis=alt.Axis(labelLimit=320)), x=alt.X("sum(resources):Q", title="resources"), color=color, tooltip=[alt.Tooltip("type:N"), *tooltip])
         .properties(width=260, height=ROW_PX * max(1, len(types)), title="by type")
     )
     right = (
-        alt.Chart(_data(by_provider))
+        alt.Chart(data(by_provider))
         .mark_bar()
         .encode(y=alt.Y("provider:N", sort=providers, title=None), x=alt.X("sum(resources):Q", title="resources"), color=color, tooltip=[alt.Tooltip("provider:N"), *tooltip])
         .properties(width=200, height=ROW_PX * 1.6 * max(1, len(providers)), title="by provider")
     )
-    return _finish(alt.hconcat(left, right, spacing=40))
+    return _finish(alt.hconcat(left, right, spacing=40), data)
 
 
 def policies(rows: Sequence[Row]) -> Spec:
     """The policies per enforcement level, by status, with their violations' count."""
+    data = _Datasets()
     levels = list(dict.fromkeys(row["level"] for row in rows))
     statuses = [s for s in STATUS_COLOURS if any(row["status"] == s for row in rows)]
     chart = (
-        alt.Chart(_data([{**row, "policies": 1} for row in rows]))
+        alt.Chart(data([{**row, "policies": 1} for row in rows]))
         .mark_bar()
         .encode(
             y=alt.Y("level:N", sort=levels, title="enforcement level"),
@@ -312,7 +339,7 @@ def policies(rows: Sequence[Row]) -> Spec:
         )
         .properties(width=NARROW + 100, height=max(40, 28 * len(levels)))
     )
-    return _finish(chart)
+    return _finish(chart, data)
 
 
 def facet_columns(count: int, width: int) -> int:

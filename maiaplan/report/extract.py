@@ -223,7 +223,9 @@ def contract_rows(plan: Mapping[str, Any]) -> list[Row]:
                     "detail": entry.get("detail", ""),
                 }
             )
-    return rows
+    # Grouped by limit (in the plan's order), then by phase: the table reads one limit at a time.
+    first = {name: index for index, name in enumerate(dict.fromkeys(row["limit_name"] for row in rows))}
+    return sorted(rows, key=lambda row: (first[row["limit_name"]], row["phase"]))
 
 
 def drawable_contract_rows(rows: Sequence[Row]) -> list[Row]:
