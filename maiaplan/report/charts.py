@@ -193,7 +193,7 @@ def capacity(rows: Sequence[Row]) -> Spec:
     clusters = list(dict.fromkeys(row["cluster"] for row in rows))
     chart = (
         alt.layer(bars, cap, data=data(long + ramp))
-        .properties(width=200, height=130)
+        .properties(width=180, height=130)
         .facet(facet=alt.Facet("cluster:N", sort=clusters, title=None), columns=3)
         .resolve_scale(y="independent")
     )

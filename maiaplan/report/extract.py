@@ -83,7 +83,7 @@ def move_rows(plan: Mapping[str, Any]) -> list[Row]:
                     "sharding": f"TP{move.get('tensor_parallel', '?')} × PP{move.get('pipeline_parallel', '?')}"
                     f" × {move.get('replicas', '?')} replicas",
                     "binding_rule": move.get("binding_rule", "none"),
-                    "traffic": " → ".join(f"{step.get('percent')} %" for step in steps),
+                    "traffic": " → ".join(str(step.get("percent")) for step in steps) + (" %" if steps else ""),
                     "why_this_phase": move.get("why_this_phase", ""),
                     "why_this_cluster": move.get("why_this_cluster", ""),
                     "start": number - 1 + BAR_START,

@@ -24,7 +24,7 @@ def phases_section(plan: Mapping[str, Any]) -> Section:
     summary = extract.summary(plan)
     gantt = Figure(
         chart_id="chart-gantt",
-        title="Phases",
+        title="Moves by phase",
         caption=(
             "Each bar is a move in its phase (colour: the rule that kept it out of an earlier phase; "
             "label: its destination). The white ticks on a bar are its traffic steps, the last at 100 %. "
@@ -102,9 +102,9 @@ def capacity_section(plan: Mapping[str, Any]) -> Section:
                         Column("cluster", "cluster"),
                         Column("state", "phase"),
                         num("capacity_chips", "capacity"),
-                        num("peak_chips", "peak (both ends)"),
-                        num("end_chips", "end of phase"),
-                        num("peak_share", "peak / capacity", percent),
+                        num("peak_chips", "peak, both ends"),
+                        num("end_chips", "end"),
+                        num("peak_share", "peak ÷ capacity", percent),
                     ],
                     capacity,
                 )

@@ -3,7 +3,9 @@ chromedriver, through Selenium)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -16,15 +18,25 @@ from typing import Any
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+def _first(*candidates: str | None) -> Path | None:
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+# Debian's chromium and its driver; else a Chrome on PATH (GitHub's runners: $CHROMEWEBDRIVER).
+CHROMIUM = _first("/usr/bin/chromium", shutil.which("chromium"), shutil.which("google-chrome"))
+CHROMEDRIVER = _first(
+    "/usr/bin/chromedriver",
+    shutil.which("chromedriver"),
+    os.path.join(os.environ.get("CHROMEWEBDRIVER", ""), "chromedriver") if os.environ.get("CHROMEWEBDRIVER") else None,
+)
 # Every request goes to this proxy, a closed port: nothing reaches the network even if the page tried.
 CLOSED_PROXY = "http://127.0.0.1:9"
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:", "chrome:", "devtools:")
 
 
 def available() -> bool:
-    return CHROMIUM.is_file() and (CHROMEDRIVER.is_file() or shutil.which("chromedriver") is not None)
+    return CHROMIUM is not None and CHROMEDRIVER is not None
 
 
 @dataclass
@@ -49,6 +61,8 @@ class PageVisit:
 def offline_chromium(width: int = 1500, height: int = 1000) -> Iterator[webdriver.Chrome]:
     """Headless Chromium, an empty profile, no background networking, every request proxied to a
     closed port and the network emulated offline; console and network logs recorded."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        raise RuntimeError("no Chromium and chromedriver: apt-get install chromium chromium-driver")
     profile = tempfile.mkdtemp(prefix="maiaplan-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -126,8 +140,6 @@ def chart_marks(driver: webdriver.Chrome) -> dict[str, int]:
 
 def full_page_screenshot(driver: webdriver.Chrome, path: Path, width: int = 1500) -> None:
     """A screenshot of the whole page (CDP's capture beyond the viewport)."""
-    import base64
-
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     height = int(metrics["cssContentSize"]["height"])
     shot = driver.execute_cdp_cmd(
