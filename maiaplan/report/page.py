@@ -73,7 +73,7 @@ class Column:
 
 
 # Columns whose values are short labels, kept on one line.
-SHORT_KEYS = frozenset({"state", "phase", "cluster", "from_cluster", "to_cluster", "workload", "level", "status", "op", "verdict", "rule", "label"})
+SHORT_KEYS = frozenset({"traffic", "sharding", "state", "phase", "cluster", "from_cluster", "to_cluster", "workload", "level", "status", "op", "verdict", "rule", "label"})
 
 
 def num(key: str, heading: str, format: Formatter = number) -> Column:
