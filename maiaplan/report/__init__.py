@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 
-from maiaplan.report import bundle, extract
+from maiaplan.report import bundle, dryrun, extract
 from maiaplan.report.dryrun_section import dryrun_section
 from maiaplan.report.page import Section, page_html, signed_percent
 from maiaplan.report.sections import capacity_section, economics_section, phases_section, topology_section
@@ -28,7 +28,7 @@ from maiaplan.report.sources import ReportInputs, load_inputs
 def report_sections(inputs: ReportInputs) -> list[Section]:
     """The report's sections, in page order (the dry run's only with a preview)."""
     sections = [
-        phases_section(inputs.plan),
+        phases_section(inputs.plan, dryrun.stack_position(inputs.preview) if inputs.preview is not None else None),
         capacity_section(inputs.plan),
         topology_section(inputs.plan, inputs.layouts, inputs.placements),
         economics_section(inputs.plan, inputs.claims),

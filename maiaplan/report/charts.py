@@ -16,6 +16,8 @@ from typing import Any
 
 import altair as alt
 
+from maiaplan.report.extract import BAR_SPAN, BAR_START
+
 Row = dict[str, Any]
 Spec = dict[str, Any]
 
@@ -86,10 +88,14 @@ def _scale(colours: Mapping[str, str], present: Sequence[str] | None = None) -> 
     return alt.Scale(domain=domain, range=[colours[key] for key in domain])
 
 
-def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row], phase_count: int) -> Spec:
+def gantt(
+    moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row], phase_count: int, stack: Row | None = None
+) -> Spec:
     """Phases as a Gantt: one bar per move in its phase's column, coloured by the rule that kept
     it from an earlier phase, its traffic steps as ticks on the bar, dependencies as lines from the
-    end of the dependency's bar to the start of the dependent's."""
+    end of the dependency's bar to the start of the dependent's. With ``stack`` (``name``,
+    ``phase``, ``step``: where a previewed stack stands), that phase's column is shaded up to the
+    stack's traffic step."""
     data = _Datasets()
     order = [row["workload"] for row in moves]
     # One explicit domain for every layer: a union of sorted domains would lose the order.
@@ -151,7 +157,21 @@ def gantt(moves: Sequence[Row], steps: Sequence[Row], dependencies: Sequence[Row
         .mark_text(align="left", dx=4, fontSize=10, color=INK)
         .encode(x=alt.X("end:Q", scale=x_scale, axis=x_axis), y=alt.Y("workload:N", scale=y_scale, title=None), text="to_cluster:N")
     )
-    layers = [boundaries, links, bars, ticks] + ([labels] if phase_count >= 2 and len(order) <= 60 else [])
+    layers = [boundaries, links, bars, ticks]
+    if stack is not None and 1 <= stack["phase"] <= phase_count:
+        start = stack["phase"] - 1
+        # Up to the stack's traffic step's tick on the bars; at 100 % the phase is complete: all its column.
+        ticks_at = [row["x"] for row in steps if row["phase"] == stack["phase"] and row["percent"] == stack["step"]]
+        end = start + 1 if stack["step"] >= 100 else max(ticks_at, default=start + BAR_START + BAR_SPAN * stack["step"] / 100)
+        band = [{"x": start, "x2": end, "label": f"stack {stack['name']}: {stack['step']} %"}]
+        shade = (
+            alt.Chart(data(band))
+            .mark_rect(color="#fde68a", opacity=0.45)
+            .encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis), x2="x2:Q", tooltip=[alt.Tooltip("label:N", title="dry run")])
+        )
+        layers.insert(0, shade)
+    if phase_count >= 2 and len(order) <= 60:
+        layers.append(labels)
     return _finish(alt.layer(*layers).properties(width=WIDE, height=height), data)
 
 

@@ -29,16 +29,23 @@ def provider_of(resource_type: str) -> str:
 
 
 def change_rows(preview: Mapping[str, Any]) -> list[Row]:
-    """Resources per (type, operation), with the type's provider, most numerous first.
+    """Resources per (type, operation), with the type's provider: the types with most changes
+    first, then the most numerous, so that what the preview would do leads.
 
     Complexity: O(steps log steps).
     """
     counts = Counter((step.get("type", ""), step.get("op", "same")) for step in preview.get("steps", []))
+    changed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for (kind, op), count in counts.items():
+        total[kind] += count
+        if op != "same":
+            changed[kind] += count
     rows = [
         {"type": kind, "provider": provider_of(kind), "op": op, "resources": count}
         for (kind, op), count in counts.items()
     ]
-    return sorted(rows, key=lambda row: (-row["resources"], row["type"], _op_rank(row["op"])))
+    return sorted(rows, key=lambda row: (-changed[row["type"]], -total[row["type"]], row["type"], _op_rank(row["op"])))
 
 
 def provider_rows(preview: Mapping[str, Any]) -> list[Row]:
@@ -155,3 +162,14 @@ def headline(preview: Mapping[str, Any]) -> Row:
         "fail_on": preview.get("failOn", "mandatory"),
         "config": {k: v for k, v in sorted(preview.get("config", {}).items()) if k.startswith("maiaplan:")},
     }
+
+
+def stack_position(preview: Mapping[str, Any]) -> Row | None:
+    """Where the previewed stack stands in the plan: ``name``, ``phase``, ``step`` from its
+    ``maiaplan:phase`` and ``maiaplan:step`` config; None for a stack that does not say."""
+    config = preview.get("config", {})
+    try:
+        phase, step = int(config["maiaplan:phase"]), int(config["maiaplan:step"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {"name": preview.get("stack", ""), "phase": phase, "step": max(0, min(100, step))}

@@ -35,7 +35,10 @@ def dryrun_section(preview: Mapping[str, Any]) -> Section:
         Figure(
             chart_id="chart-changes",
             title="Changes",
-            caption="The resources the preview would create, update, replace or delete, by resource type and by provider.",
+            caption=(
+                "Every resource of the stack by type and by provider package, coloured by what the preview "
+                "would do to it (grey: unchanged); the types with most changes first."
+            ),
             spec=charts.changes(by_type, by_provider),
             tables=[
                 Table("Changes by provider", [Column("provider", "provider"), Column("op", "operation"), num("resources", "resources")], by_provider),

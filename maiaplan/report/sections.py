@@ -15,8 +15,9 @@ from maiaplan.report.page import Column, Figure, Section, Table, money, num, per
 Row = dict[str, Any]
 
 
-def phases_section(plan: Mapping[str, Any]) -> Section:
-    """The Gantt of the moves, with the moves, their traffic steps and the stays as tables."""
+def phases_section(plan: Mapping[str, Any], stack: Row | None = None) -> Section:
+    """The Gantt of the moves, with the moves, their traffic steps and the stays as tables; with
+    ``stack`` (``name``, ``phase``, ``step``) the previewed stack's place on it."""
     moves = extract.move_rows(plan)
     steps = extract.traffic_step_rows(plan)
     dependencies = extract.dependency_rows(plan)
@@ -29,8 +30,13 @@ def phases_section(plan: Mapping[str, Any]) -> Section:
             "Each bar is a move in its phase (colour: the rule that kept it out of an earlier phase; "
             "label: its destination). The white ticks on a bar are its traffic steps, the last at 100 %. "
             "Dashed lines run from the end of a dependency's move to the start of its dependent's."
+            + (
+                f" Shaded: where stack {stack['name']} stands (phase {stack['phase']}, {stack['step']} % of its traffic)."
+                if stack is not None and 1 <= stack["phase"] <= summary["phases"]
+                else ""
+            )
         ),
-        spec=charts.gantt(moves, steps, dependencies, summary["phases"]),
+        spec=charts.gantt(moves, steps, dependencies, summary["phases"], stack),
         tables=[
             Table(
                 "Moves",

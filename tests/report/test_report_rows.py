@@ -90,3 +90,17 @@ def test_claims_rows_accept_a_list_or_a_document() -> None:
     assert claims_rows([verdict]) == [verdict]
     assert claims_rows({"verdicts": [verdict], "claim": "x"}) == [verdict]
     assert claims_rows([]) is None
+
+
+def test_a_previewed_stack_is_shaded_up_to_its_traffic_steps_tick() -> None:
+    from maiaplan.report import charts
+    from maiaplan.report.dryrun import stack_position
+
+    stack = stack_position({"stack": "midway", "config": {"maiaplan:phase": "2", "maiaplan:step": "50"}})
+    assert stack == {"name": "midway", "phase": 2, "step": 50}
+    assert stack_position({"stack": "other", "config": {}}) is None
+    steps = extract.traffic_step_rows(PLAN)
+    spec = charts.gantt(extract.move_rows(PLAN), steps, extract.dependency_rows(PLAN), 2, stack)
+    (band,) = [rows[0] for rows in spec["datasets"].values() if rows and "label" in rows[0] and "x2" in rows[0]]
+    tick = next(s["x"] for s in steps if s["workload"] == "b" and s["percent"] == 50)
+    assert (band["x"], band["x2"]) == (1, tick)
