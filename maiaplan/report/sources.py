@@ -31,7 +31,7 @@ from planner.topology import build_cluster_graph
 # The preview's result is read at the default threshold of `maiaplan preview`.
 PREVIEW_FAIL_ON = "mandatory"
 # The optional claims module (maiaplan claims, issue 11) and the function the report calls there:
-# ``claims_document(spec) -> list[dict] | dict`` (see docs/report.md, "Claims").
+# ``claims_document(spec) -> list[dict] | dict`` (docs/report.md, "Performance claims").
 CLAIMS_MODULE = "planner.claims"
 CLAIMS_FUNCTION = "claims_document"
 
