@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "claims",
     "gate",
     "advance",
+    "report",
 )
 
 EXIT_OK = 0
