@@ -313,3 +313,11 @@ def evaluate_claim(spec: MigrationSpec, claim: Claim, measurements: Sequence[Mea
         settle=settle,
         workloads=tuple(rows),
     )
+
+
+def evaluate_default_claim(spec: MigrationSpec) -> ClaimResult:
+    """Judge the seed's claim (:data:`DEFAULT_CLAIM`: Maia's 40 % better perf/W over H100) on ``spec``.
+
+    The plan's review document and the HTML report both show this verdict.
+    """
+    return evaluate_claim(spec, parse_claim(DEFAULT_CLAIM, spec.accelerators))

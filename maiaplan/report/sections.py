@@ -210,7 +210,7 @@ def topology_section(plan: Mapping[str, Any], layouts: Sequence[Mapping[str, Any
     )
 
 
-def economics_section(plan: Mapping[str, Any], claims: Any) -> Section:
+def economics_section(plan: Mapping[str, Any], claims: Sequence[Mapping[str, Any]]) -> Section:
     """$ per hour, tokens per joule and $ per million tokens per phase against the starting fleet;
     the claims' verdicts when the planner has them."""
     rows = extract.economics_rows(plan)
@@ -245,8 +245,8 @@ def economics_section(plan: Mapping[str, Any], claims: Any) -> Section:
             layout="below",
         )
     ]
-    claim_rows = claims_rows(claims)
-    if claim_rows is not None:
+    claim_rows = [dict(row) for row in claims]
+    if claim_rows:
         columns = _claim_columns(claim_rows)
         charted = [row for row in claim_rows if isinstance(row.get("ratio"), int | float) and not isinstance(row.get("ratio"), bool)]
         figures.append(
@@ -268,17 +268,6 @@ def economics_section(plan: Mapping[str, Any], claims: Any) -> Section:
 
 # Columns of the claims table, in this order when the verdicts have them; others follow, sorted.
 CLAIM_COLUMNS = ("claim", "workload", "subject", "ratio", "threshold", "basis", "verdict", "settle", "reason")
-
-
-def claims_rows(claims: Any) -> list[Row] | None:
-    """The verdicts as flat rows: a list of dicts, or a dict holding one under ``verdicts``,
-    ``claims`` or ``results``; None when there is nothing to show."""
-    if claims is None:
-        return None
-    if isinstance(claims, Mapping):
-        claims = next((claims[key] for key in ("verdicts", "claims", "results") if isinstance(claims.get(key), list)), [claims])
-    rows = [dict(row) for row in claims if isinstance(row, Mapping)]
-    return rows or None
 
 
 def _claim_columns(rows: Sequence[Row]) -> list[Column]:

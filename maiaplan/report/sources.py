@@ -3,15 +3,13 @@
 Everything else in :mod:`maiaplan.report` reads plain JSON documents: the plan document
 (docs/plan-format.md), each phase's placement (``maiaplan place --format json`` plus the shard
 groups' chips), the preview's JSON report (docs/preview.md) and, when the planner has them, the
-performance claims' verdicts. The planner's and the engine's module paths are named here and
+verdict on the seed's performance claim. The planner's and the engine's module paths are named here and
 nowhere else in the package, so that a move of either is a one-line change.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from maiaplan.commands.preview import SPEC_KEY, project_defaults
 from maiaplan.engine.preview import run_preview
 from maiaplan.engine.project import load_project, load_stack_config
 from maiaplan.formats import render
+from planner.claims import evaluate_default_claim
 from planner.errors import InputError
 from planner.fleet_placement import place_fleet
 from planner.options import all_options
@@ -30,10 +29,6 @@ from planner.topology import build_cluster_graph
 
 # The preview's result is read at the default threshold of `maiaplan preview`.
 PREVIEW_FAIL_ON = "mandatory"
-# The optional claims module (maiaplan claims, issue 11) and the function the report calls there:
-# ``claims_document(spec) -> list[dict] | dict`` (docs/report.md, "Performance claims").
-CLAIMS_MODULE = "planner.claims"
-CLAIMS_FUNCTION = "claims_document"
 
 JsonDict = dict[str, Any]
 
@@ -54,14 +49,14 @@ class ReportInputs:
     preview
         The preview's JSON report, or None without ``--stack``.
     claims
-        The claims' verdicts when the planner has a claims module, else None.
+        The seed's perf/W claim judged per workload and overall (:func:`claims_verdicts`).
     """
 
     plan: JsonDict
     layouts: list[JsonDict]
     placements: list[list[JsonDict]]
     preview: JsonDict | None
-    claims: Any
+    claims: list[JsonDict]
 
 
 def load_inputs(spec_path: Path, stack: str | None = None, project: Path = Path("."), state: Path | None = None) -> ReportInputs:
@@ -162,23 +157,28 @@ def _preview_document(spec_path: Path, stack: str, project_dir: Path, state: Pat
     return document
 
 
-def claims_verdicts(spec: MigrationSpec) -> Any:
-    """The claims' verdicts from ``planner.claims.claims_document(spec)``, or None while the planner
-    has no such module or function (the report then leaves the section out; the test suite fails
-    when the module exists without the function, so that the hook is wired when it lands)."""
-    try:
-        module = importlib.import_module(CLAIMS_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name != CLAIMS_MODULE:
-            raise
-        return None
-    function: Callable[[MigrationSpec], Any] | None = getattr(module, CLAIMS_FUNCTION, None)
-    if function is None:
-        return None
-    return json.loads(json.dumps(function(spec), default=_jsonable))
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def claims_verdicts(spec: MigrationSpec) -> list[JsonDict]:
+    """The seed's perf/W claim judged on ``spec`` (:func:`planner.claims.evaluate_default_claim`),
+    as flat rows: overall first, then one per workload."""
+    result = evaluate_default_claim(spec)
+    overall: JsonDict = {
+        "claim": result.claim,
+        "workload": "overall",
+        "ratio": result.ratio,
+        "basis": result.basis,
+        "verdict": result.verdict,
+        "settle": result.settle,
+    }
+    rows = [overall]
+    for workload in result.workloads:
+        rows.append(
+            {
+                "claim": result.claim,
+                "workload": workload.workload,
+                "ratio": workload.ratio,
+                "basis": workload.basis,
+                "verdict": workload.verdict,
+                "reason": workload.note,
+            }
+        )
+    return rows

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from conftest import EXAMPLE, REPO
 
 from maiaplan.cli import main
 from maiaplan.report import ReportInputs, build_report, load_inputs, report_sections
-from maiaplan.report.sources import CLAIMS_FUNCTION, CLAIMS_MODULE
 
 SPECS = re.compile(r'<script id="report-specs" type="application/json">(.*?)</script>', re.S)
 
@@ -80,7 +78,9 @@ def test_capacity_shows_both_ends_held_during_a_phase(example_inputs: ReportInpu
     from maiaplan.report.extract import capacity_rows
 
     row = next(r for r in capacity_rows(example_inputs.plan) if r["cluster"] == "aws-use1-h100" and r["phase"] == 1)
-    assert (row["peak_chips"], row["end_chips"], row["overlap_chips"]) == (32, 16, 16)
+    # The chips it releases at the end of the phase are held on top of what it ends with.
+    assert row["overlap_chips"] > 0
+    assert row["peak_chips"] == row["end_chips"] + row["overlap_chips"]
 
 
 def test_topology_colours_every_chip_once_per_state(example_inputs: ReportInputs) -> None:
@@ -118,44 +118,14 @@ def test_a_200_workload_fleet_stays_under_5_mb(fleet_page: Path) -> None:
     assert fleet_page.stat().st_size < 5 * 1024 * 1024
 
 
-def test_claims_are_shown_when_the_planner_has_them(example_inputs: ReportInputs, monkeypatch: pytest.MonkeyPatch) -> None:
-    module = types.ModuleType(CLAIMS_MODULE)
-
-    def claims_document(spec: object) -> list[dict[str, object]]:
-        return [
-            {"claim": "maia-100 vs h100-sxm tokens_per_joule >= 1.4", "workload": "embed", "ratio": 1.52, "basis": "datasheet", "verdict": "holds"},
-            {"claim": "maia-100 vs h100-sxm tokens_per_joule >= 1.4", "workload": "chat-fast", "ratio": 1.21, "basis": "datasheet", "verdict": "does not hold"},
-        ]
-
-    setattr(module, CLAIMS_FUNCTION, claims_document)
-    monkeypatch.setitem(sys.modules, CLAIMS_MODULE, module)
-    inputs = load_inputs(EXAMPLE)
-    page = build_report(inputs)
+def test_the_seeds_perf_per_watt_claim_is_judged_on_the_page(example_inputs: ReportInputs) -> None:
+    # The verdict of `maiaplan claims` on the default claim, overall first, then every workload.
+    rows = example_inputs.claims
+    assert rows[0]["workload"] == "overall" and rows[0]["claim"] == "maia-100 vs h100-sxm tokens_per_joule >= 1.4"
+    assert [row["workload"] for row in rows[1:]] == [w["name"] for w in example_inputs.plan["workloads"]]
+    page = build_report(example_inputs)
     assert "chart-claims" in _specs(page)
-    assert "does not hold" in page and "Performance claims" in page
-    # Without the module (today's planner, or this test's monkeypatch undone) there is no section.
-    assert "chart-claims" not in _specs(build_report(example_inputs))
-
-
-def test_without_a_claims_module_the_section_is_absent(example_inputs: ReportInputs) -> None:
-    if _importable(CLAIMS_MODULE):
-        # The planner has claims: the report's hook must find its entry point (docs/report.md).
-        import importlib
-
-        assert hasattr(importlib.import_module(CLAIMS_MODULE), CLAIMS_FUNCTION), (
-            f"{CLAIMS_MODULE} exists: give it {CLAIMS_FUNCTION}(spec) or point maiaplan/report/sources.py at its entry point"
-        )
-        return
-    assert example_inputs.claims is None
-    assert "chart-claims" not in build_report(example_inputs)
-
-
-def _importable(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
-
-
+    assert "Performance claims" in page and str(rows[0]["verdict"]) in page
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from maiaplan.report import extract
-from maiaplan.report.sections import claims_rows
 
 PLAN = {
     "spec": "tiny",
@@ -82,14 +81,6 @@ def test_topology_cells_split_a_held_node_into_used_and_free_chips() -> None:
         (1, "used", 3, 1, 1.75),
         (1, "free", 1, 1.75, 2),
     ]
-
-
-def test_claims_rows_accept_a_list_or_a_document() -> None:
-    verdict = {"workload": "a", "ratio": 1.3, "verdict": "holds"}
-    assert claims_rows(None) is None
-    assert claims_rows([verdict]) == [verdict]
-    assert claims_rows({"verdicts": [verdict], "claim": "x"}) == [verdict]
-    assert claims_rows([]) is None
 
 
 def test_a_previewed_stack_is_shaded_up_to_its_traffic_steps_tick() -> None:
