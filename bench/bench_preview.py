@@ -33,16 +33,16 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from synthetic_fleet import synthetic_spec  # noqa: E402 - found through the path above
 
-from maiaplan.engine import maiaplan_version  # noqa: E402
-from maiaplan.engine.diff import diff  # noqa: E402
-from maiaplan.engine.policy import PolicyPackRequest, PolicyPacks  # noqa: E402
-from maiaplan.engine.preview import PreviewResult  # noqa: E402
-from maiaplan.engine.project import load_project, load_stack_config, with_overrides  # noqa: E402
-from maiaplan.engine.runner import run_loaded  # noqa: E402
-from maiaplan.engine.state import read_state, write_state  # noqa: E402
 from maiaplan.formats import render  # noqa: E402
+from maiaplan.formats.common import state_manifest_version  # noqa: E402
 from planner.planning import plan_migration  # noqa: E402
 from planner.spec import parse_spec  # noqa: E402
+from pulumi_dryrun.diff import diff  # noqa: E402
+from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks  # noqa: E402
+from pulumi_dryrun.preview import PreviewResult  # noqa: E402
+from pulumi_dryrun.project import load_project, load_stack_config, with_overrides  # noqa: E402
+from pulumi_dryrun.runner import run_loaded  # noqa: E402
+from pulumi_dryrun.state import read_state, state_text  # noqa: E402
 
 
 def run_cli(args: Sequence[str]) -> tuple[int, float, float]:
@@ -120,7 +120,7 @@ def bench_breakdown(directory: Path, clusters: int, workloads: int, chips: int) 
             render(result, format_, "mandatory")
         marks.append(("five reports", time.perf_counter(), time.process_time()))
         state = directory / "breakdown.json"
-        write_state(state, run.resources, maiaplan_version())
+        state.write_text(state_text(run.resources, state_manifest_version()), encoding="utf-8")
         diff(run.resources, read_state(state).by_urn())
         marks.append(("snapshot written, read back, diffed", time.perf_counter(), time.process_time()))
         steps = ", ".join(

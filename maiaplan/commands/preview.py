@@ -16,19 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.engine import maiaplan_version
-from maiaplan.engine.policy import FAIL_ON, PolicyPackRequest
-from maiaplan.engine.preview import run_preview
-from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
-from maiaplan.engine.state import write_state
 from maiaplan.formats import FORMATS, render
+from maiaplan.formats.common import state_manifest_version
 from maiaplan.guard_config import policy_config
-from maiaplan.output import emit
+from maiaplan.output import emit, write_atomic
 from planner.errors import InputError
 from planner.plan import MigrationPlan
 from planner.planning import plan_migration
 from planner.render import plan_markdown
 from planner.spec import load_spec
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.policy import FAIL_ON, PolicyPackRequest
+from pulumi_dryrun.preview import run_preview
+from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.state import state_text
 
 POLICY_PACK_FILE = "PulumiPolicy.yaml"
 DEFAULT_POLICY_DIR = "policies"
@@ -148,6 +149,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _preview(args)
+    except DryRunError as error:
+        raise InputError(error.file, error.path, error.problem, error.fix) from None
+
+
+def _preview(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     overrides = _overrides(args.config_overrides)
     config = with_overrides(project, load_stack_config(project, args.stack), overrides)
@@ -162,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         summary_markdown=defaults.summary_markdown,
     )
     if args.save_state is not None:
-        write_state(args.save_state, result.run.resources, maiaplan_version())
+        write_atomic(args.save_state, state_text(result.run.resources, state_manifest_version()))
     colour = args.format == "text" and args.out is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render(result, args.format, args.fail_on, colour=colour), args.out)
     return result.exit_code(args.fail_on)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from maiaplan.engine.preview import PreviewResult
-from maiaplan.engine.values import scrub
 from maiaplan.formats.json_report import render_json
 from maiaplan.formats.junit import render_junit
 from maiaplan.formats.markdown import render_markdown
 from maiaplan.formats.sarif import render_sarif
 from maiaplan.formats.text import render_text
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.values import scrub
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from maiaplan.analyzer import Violation
-from maiaplan.engine.diff import PropertyChange, Step
-from maiaplan.engine.policy import PackResult, fails
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats.common import machine_value
-from maiaplan.resources import ResourceRecord
+from pulumi_dryrun.analyzer import Violation
+from pulumi_dryrun.diff import PropertyChange, Step
+from pulumi_dryrun.policy import PackResult, fails
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.resources import ResourceRecord
 
 FORMAT_VERSION = 1
 

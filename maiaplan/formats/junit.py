@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
-from maiaplan.engine.policy import PackResult, fails
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats.common import tier, violation_resource
+from pulumi_dryrun.policy import PackResult, fails
+from pulumi_dryrun.preview import PreviewResult
 
 
 def render_junit(result: PreviewResult, fail_on: str) -> str:

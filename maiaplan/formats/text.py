@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from maiaplan.engine.diff import Step
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats.common import (
     SYMBOLS,
     display_value,
@@ -14,6 +12,8 @@ from maiaplan.formats.common import (
     tree_rows,
     violation_resource,
 )
+from pulumi_dryrun.diff import Step
+from pulumi_dryrun.preview import PreviewResult
 
 _COLOURS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "read": "36"}
 _LEVEL_COLOURS = {"mandatory": "1;31", "advisory": "33", "waived": "2"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats import FORMATS, render
-from maiaplan.resources import UNKNOWN
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.resources import UNKNOWN
 
 pytestmark = pytest.mark.slow
 

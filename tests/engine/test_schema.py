@@ -7,8 +7,8 @@ import pulumi_aws.ec2 as ec2
 import pulumi_azure_native.compute as compute
 import pulumi_gcp.tpu as tpu
 
-from maiaplan.engine.schema import input_names, output_names, resource_shape, restore_integers
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.schema import input_names, output_names, resource_shape, restore_integers
 
 
 def test_nested_integers_of_a_launch_template() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from maiaplan.engine.state import dependency_order, read_state, rebase, state_document, write_state
-from maiaplan.engine.values import make_secret
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
+from pulumi_dryrun.state import dependency_order, read_state, rebase, state_document, state_text
+from pulumi_dryrun.values import make_secret
 
 STACK = "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev"
 PROVIDER = "urn:pulumi:dev::shop::pulumi:providers:aws::default_7_51_1"
@@ -104,7 +104,7 @@ def test_snapshot_round_trip_without_secrets(tmp_path: Path) -> None:
         ResourceRecord(PROVIDER, "pulumi:providers:aws", "default_7_51_1", True, {"region": "x"}, id=UNKNOWN),
     ]
     path = tmp_path / "snapshot.json"
-    write_state(path, records, "1.0")
+    path.write_text(state_text(records, "maiaplan-1.0"), encoding="utf-8")
     text = path.read_text()
     assert "hunter22" not in text
     assert '"count": 2' in text and "2.0" not in text
@@ -122,7 +122,7 @@ def test_snapshot_round_trip_without_secrets(tmp_path: Path) -> None:
     assert again[VPC].source_position == "net.py:7"
     assert again[STACK].outputs["token"] == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
     # Same resources, same bytes.
-    write_state(tmp_path / "again.json", list(reversed(records)), "1.0")
+    (tmp_path / "again.json").write_text(state_text(list(reversed(records)), "maiaplan-1.0"), encoding="utf-8")
     assert (tmp_path / "again.json").read_text() == text
 
 
@@ -145,12 +145,12 @@ def test_dependency_order_puts_dependencies_first_and_is_stable() -> None:
 def test_bad_state_files(tmp_path: Path, document: Any, problem: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(document if isinstance(document, str) else json.dumps(document))
-    with pytest.raises(InputError, match=problem):
+    with pytest.raises(DryRunError, match=problem):
         read_state(path)
 
 
 def test_missing_state_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot be read"):
+    with pytest.raises(DryRunError, match="cannot be read"):
         read_state(tmp_path / "nowhere.json")
 
 
@@ -166,9 +166,9 @@ def test_rebase_moves_another_stacks_state_to_this_stack(tmp_path: Path) -> None
     )
     assert by_urn["urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod"].name == "shop-prod"
     assert rebase(snapshot, "prod", "shop") is snapshot
-    with pytest.raises(InputError, match="of project shop, not 'other'"):
+    with pytest.raises(DryRunError, match="of project shop, not 'other'"):
         rebase(snapshot, "prod", "other")
 
 
 def test_state_document_of_nothing() -> None:
-    assert state_document([], "1.0")["deployment"]["resources"] == []
+    assert state_document([], "maiaplan-1.0")["deployment"]["resources"] == []

@@ -28,13 +28,13 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack
 
-from maiaplan.engine import urns
-from maiaplan.engine.errors import logged_error, program_error
-from maiaplan.engine.mocks import PreviewProviders
-from maiaplan.engine.monitor import LogEntry, RecordingEngine, RecordingMonitor, is_program_file
-from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
-from maiaplan.engine.schema import resource_shape, restore_integers
-from maiaplan.resources import ResourceRecord
+from pulumi_dryrun import urns
+from pulumi_dryrun.failures import logged_error, program_error
+from pulumi_dryrun.mocks import PreviewProviders
+from pulumi_dryrun.monitor import LogEntry, RecordingEngine, RecordingMonitor, is_program_file
+from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.resources import ResourceRecord
+from pulumi_dryrun.schema import resource_shape, restore_integers
 
 # One program at a time per process: the working directory and sys.path are process-wide.
 _RUN_LOCK = threading.Lock()
@@ -85,7 +85,7 @@ def run_program(
         The registrations as ``ResourceRecord``s sorted by URN, and the stack outputs.
 
     Raises:
-        InputError: a bad project, stack name or config, or a program that raised or logged an
+        DryRunError: a bad project, stack name or config, or a program that raised or logged an
             error (the message names the program's own frame).
     """
     project = load_project(project_dir)

@@ -17,10 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from maiaplan.engine.values import REDACTED, is_secret, plain_numbers
-from maiaplan.output import write_atomic
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, ResourceRecord
+from pulumi_dryrun.values import REDACTED, is_secret, plain_numbers
 
 DEPLOYMENT_VERSION = 3
 # Go's zero time: a snapshot of a dry run has no deployment time, and the same input gives the same bytes.
@@ -49,22 +48,22 @@ def read_state(path: Path | str) -> Snapshot:
     """Read a ``pulumi stack export`` file or a ``--save-state`` snapshot.
 
     Raises:
-        InputError: unreadable file, not JSON, not a version-3 deployment, or a malformed resource.
+        DryRunError: unreadable file, not JSON, not a version-3 deployment, or a malformed resource.
     """
     path = Path(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise InputError(str(path), "", f"cannot be read: {error.strerror}.", "pass --state with a state file.") from error
+        raise DryRunError(str(path), "", f"cannot be read: {error.strerror}.", "pass --state with a state file.") from error
     except json.JSONDecodeError as error:
-        raise InputError(
+        raise DryRunError(
             str(path),
             f"line {error.lineno}",
             f"is not JSON: {error.msg}.",
             "pass the output of `pulumi stack export` or of `maiaplan preview --save-state`.",
         ) from error
     if not isinstance(document, dict) or "deployment" not in document:
-        raise InputError(
+        raise DryRunError(
             str(path),
             "",
             "is not a stack export: it has no `deployment`.",
@@ -72,7 +71,7 @@ def read_state(path: Path | str) -> Snapshot:
         )
     version = document.get("version")
     if version != DEPLOYMENT_VERSION:
-        raise InputError(
+        raise DryRunError(
             str(path),
             "version",
             f"deployment version {version!r} is not supported (only {DEPLOYMENT_VERSION}).",
@@ -81,11 +80,11 @@ def read_state(path: Path | str) -> Snapshot:
     deployment = document["deployment"]
     raw_resources = deployment.get("resources") or [] if isinstance(deployment, dict) else None
     if not isinstance(raw_resources, list):
-        raise InputError(str(path), "deployment.resources", "must be a list of resources.", "")
+        raise DryRunError(str(path), "deployment.resources", "must be a list of resources.", "")
     records = []
     for index, raw in enumerate(raw_resources):
         if not isinstance(raw, dict) or not isinstance(raw.get("urn"), str) or not isinstance(raw.get("type"), str):
-            raise InputError(
+            raise DryRunError(
                 str(path), f"deployment.resources[{index}]", "is not a resource (needs `urn` and `type`).", ""
             )
         if raw.get("delete"):
@@ -148,10 +147,12 @@ def _source_from_state(source: str) -> str | None:
     return f"{path}:{line}" if line.isdigit() else path
 
 
-def state_document(resources: Iterable[ResourceRecord], engine_version: str) -> dict[str, Any]:
-    """A deployment-v3 document of ``resources``, in dependency order, with no secret in it."""
+def state_document(resources: Iterable[ResourceRecord], manifest_version: str) -> dict[str, Any]:
+    """A deployment-v3 document of ``resources``, in dependency order, with no secret in it.
+
+    ``manifest_version`` names the tool that wrote it (the CLI writes its own version there).
+    """
     ordered = dependency_order(list(resources))
-    manifest_version = f"maiaplan-{engine_version}"
     return {
         "version": DEPLOYMENT_VERSION,
         "deployment": {
@@ -165,10 +166,10 @@ def state_document(resources: Iterable[ResourceRecord], engine_version: str) -> 
     }
 
 
-def write_state(path: Path | str, resources: Iterable[ResourceRecord], engine_version: str) -> None:
-    """Write the snapshot atomically (same resources, same bytes)."""
-    document = state_document(resources, engine_version)
-    write_atomic(Path(path), json.dumps(document, indent=4, sort_keys=False, ensure_ascii=False) + "\n")
+def state_text(resources: Iterable[ResourceRecord], manifest_version: str) -> str:
+    """The snapshot as the text of a state file (same resources, same bytes)."""
+    document = state_document(resources, manifest_version)
+    return json.dumps(document, indent=4, sort_keys=False, ensure_ascii=False) + "\n"
 
 
 def _record_to_state(record: ResourceRecord) -> dict[str, Any]:
@@ -268,13 +269,13 @@ def rebase(snapshot: Snapshot, stack: str, project: str) -> Snapshot:
     resource, as if the stack had been updated from that state.
 
     Raises:
-        InputError: the state belongs to another project, or mixes stacks.
+        DryRunError: the state belongs to another project, or mixes stacks.
     """
     stacks = {record.urn.split("::", 1)[0] for record in snapshot.resources}
     projects = {record.urn.split("::", 2)[1] for record in snapshot.resources}
     where = str(snapshot.file) if snapshot.file else "<state>"
     if projects and projects != {project}:
-        raise InputError(
+        raise DryRunError(
             where,
             "deployment.resources",
             f"the state is of project {', '.join(sorted(projects))}, not {project!r}.",

@@ -1,6 +1,6 @@
 """Running policy packs over a preview's resources, through the analyzer-protocol client.
 
-Each ``--policy-pack`` runs as the CLI runs it (``maiaplan.analyzer.PolicyPackSession``): one
+Each ``--policy-pack`` runs as the CLI runs it (``pulumi_dryrun.analyzer.PolicyPackSession``): one
 ``Analyze`` per registered resource (resources read with ``.get`` are not analyzed, as the engine
 does not analyze reads), then one ``AnalyzeStack`` over all of them. The report keeps, per pack, its
 policies with the level each ran at, and every violation.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import (
+from pulumi_dryrun.analyzer import (
     AnalyzerInfo,
     EnforcementLevel,
     PolicyInfo,
@@ -22,8 +22,8 @@ from maiaplan.analyzer import (
     PolicyPackSession,
     Violation,
 )
-from maiaplan.resources import ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import ResourceRecord
 
 FAIL_ON = ("advisory", "mandatory")
 
@@ -131,7 +131,7 @@ class PolicyPacks:
         """Each pack over ``records``: ``Analyze`` per resource (reads excepted), then ``AnalyzeStack``.
 
         Raises:
-            InputError: a directory that is not a Python policy pack, an invalid policy config, or a
+            DryRunError: a directory that is not a Python policy pack, an invalid policy config, or a
                 pack that fails to start or to answer (its stderr's tail in the message).
         """
         analyzed = [record for record in records if not record.external]
@@ -141,7 +141,7 @@ class PolicyPacks:
                 start.result()
                 violations = session.analyze(analyzed) + session.analyze_stack(list(records))
             except PolicyPackError as error:
-                raise InputError(
+                raise DryRunError(
                     str(request.directory),
                     "",
                     f"the policy pack failed: {error}",
@@ -168,7 +168,7 @@ def run_policy_packs(
     """Run each pack over ``records`` (per-resource ``Analyze``, then ``AnalyzeStack``).
 
     Raises:
-        InputError: as ``PolicyPacks.analyze``.
+        DryRunError: as ``PolicyPacks.analyze``.
     """
     with PolicyPacks(packs, project=project, stack=stack, config=config, organization=organization) as running:
         return running.analyze(records)

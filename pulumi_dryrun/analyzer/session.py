@@ -34,357 +34,41 @@ import collections
 import json
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import grpc
-import jsonschema
 import yaml
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from maiaplan.resources import ResourceRecord
-from planner.errors import InputError, did_you_mean
+from pulumi_dryrun.analyzer.config import load_policy_pack_config, parse_policy_pack_config, reconcile_policy_config
+from pulumi_dryrun.analyzer.model import (
+    _LEVEL_FROM_WIRE,
+    _LEVEL_TO_WIRE,
+    _SEVERITY_FROM_WIRE,
+    AnalyzerInfo,
+    EnforcementLevel,
+    PolicyConfig,
+    PolicyPackError,
+    Violation,
+)
+from pulumi_dryrun.analyzer.wire import _json_like, _policy_info, analyze_request, stack_resource
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import ResourceRecord
 
 # pulumi-policy never dials the engine address it is given (see the module docstring).
 ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
-# A violation message starting with this is covered by a waiver (maiaplan-guard's convention).
-WAIVED_PREFIX = "waived:"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 # The CLI's gRPC limit for analyzer messages (rpcutil.GrpcChannelOptions: 400 MiB).
 _MAX_MESSAGE_BYTES = 400 * 1024 * 1024
 _STDERR_KEPT_LINES = 200
-
-
-class EnforcementLevel(StrEnum):
-    ADVISORY = "advisory"
-    MANDATORY = "mandatory"
-    REMEDIATE = "remediate"
-    DISABLED = "disabled"
-
-
-class PolicyType(StrEnum):
-    RESOURCE = "resource"
-    STACK = "stack"
-    UNKNOWN = "unknown"
-
-
-_LEVEL_FROM_WIRE: dict[analyzer_pb2.EnforcementLevel.ValueType, EnforcementLevel] = {
-    analyzer_pb2.ADVISORY: EnforcementLevel.ADVISORY,
-    analyzer_pb2.MANDATORY: EnforcementLevel.MANDATORY,
-    analyzer_pb2.REMEDIATE: EnforcementLevel.REMEDIATE,
-    analyzer_pb2.DISABLED: EnforcementLevel.DISABLED,
-}
-_LEVEL_TO_WIRE: dict[EnforcementLevel, analyzer_pb2.EnforcementLevel.ValueType] = {level: wire for wire, level in _LEVEL_FROM_WIRE.items()}
-_POLICY_TYPE_FROM_WIRE: dict[int, PolicyType] = {
-    analyzer_pb2.POLICY_TYPE_RESOURCE: PolicyType.RESOURCE,
-    analyzer_pb2.POLICY_TYPE_STACK: PolicyType.STACK,
-}
-_SEVERITY_FROM_WIRE: dict[int, str] = {
-    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
-    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
-    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
-    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
-}
-
-
-class PolicyPackError(RuntimeError):
-    """The policy pack failed to start or failed a call; the message includes its stderr's tail."""
-
-
-@dataclass(frozen=True)
-class PolicyConfig:
-    """One policy's configuration: a level (None when a config entry names none) and properties."""
-
-    enforcement_level: EnforcementLevel | None
-    properties: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """A policy as the pack describes it in ``GetAnalyzerInfo``."""
-
-    name: str
-    description: str
-    enforcement_level: EnforcementLevel
-    policy_type: PolicyType
-    config_schema: Mapping[str, Any] | None  # JSON-schema properties; None when the policy takes no config
-    required: tuple[str, ...] = ()
-    severity: str = ""
-
-
-@dataclass(frozen=True)
-class AnalyzerInfo:
-    """The pack's metadata; ``version`` is PulumiPolicy.yaml's when set, as the CLI reports it."""
-
-    name: str
-    version: str
-    description: str
-    supports_config: bool
-    policies: tuple[PolicyInfo, ...]
-    initial_config: Mapping[str, PolicyConfig]
-
-    def policy(self, name: str) -> PolicyInfo:
-        for policy in self.policies:
-            if policy.name == name:
-                return policy
-        raise KeyError(name)
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One policy violation as the CLI would report it.
-
-    ``message`` is the pack's own text (pulumi-policy prefixes the policy description; that is in
-    ``description``). ``urn`` is the violating resource's; for a stack policy's violation that names no
-    resource of the stack, the root stack's, as the CLI attributes it.
-    """
-
-    policy_name: str
-    policy_pack_name: str
-    policy_pack_version: str
-    enforcement_level: EnforcementLevel
-    message: str
-    description: str
-    urn: str
-    severity: str = ""
-
-    @property
-    def blocking(self) -> bool:
-        """Whether the CLI fails the preview on it (mandatory; remediate counts as mandatory)."""
-        return self.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.REMEDIATE)
-
-    @property
-    def waived(self) -> bool:
-        return self.message.startswith(WAIVED_PREFIX)
-
-
-# --- The --policy-pack-config file -------------------------------------------------------------------
-
-
-def parse_policy_pack_config(data: Any, source: str = "<policy config>") -> dict[str, PolicyConfig]:
-    """A ``--policy-pack-config`` document as the CLI parses it (``parsePolicyPackConfig``).
-
-    Each top-level entry is a level (``"mandatory"``) or an object with an optional
-    ``enforcementLevel`` and properties; entries with neither are dropped.
-
-    Raises
-    ------
-    InputError
-        When the document is not an object, or a level is not one of the four.
-    """
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise InputError(source, "", f"the policy pack config must be a JSON object, not {type(data).__name__}",
-                         "write {\"<policy name>\": {\"enforcementLevel\": ..., <properties>}}.")
-    levels = [level.value for level in EnforcementLevel]
-    result: dict[str, PolicyConfig] = {}
-    for name, value in data.items():
-        level: EnforcementLevel | None = None
-        properties: dict[str, Any] = {}
-        if isinstance(value, str):
-            raw_level: Any = value
-        elif isinstance(value, Mapping):
-            properties = {k: v for k, v in value.items() if k != "enforcementLevel"}
-            raw_level = value.get("enforcementLevel")
-        else:
-            raise InputError(source, name, f"{value!r} is not a valid value; must be a string or object",
-                             "give a level or an object of properties.")
-        if raw_level is not None:
-            if raw_level not in levels:
-                raise InputError(source, name, f"{raw_level!r} is not a valid enforcement level",
-                                 f"use one of {', '.join(levels)}.")
-            level = EnforcementLevel(raw_level)
-        if level is None and not properties:
-            continue
-        result[str(name)] = PolicyConfig(level, properties)
-    return result
-
-
-def load_policy_pack_config(path: Path) -> dict[str, PolicyConfig]:
-    """Read a ``--policy-pack-config`` file (an empty file is no config, as for the CLI)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(str(path), "", f"cannot read the policy pack config: {error.strerror}",
-                         "pass an existing JSON file.") from None
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(str(path), f"line {error.lineno}", f"not valid JSON: {error.msg}",
-                         "fix the JSON syntax.") from None
-    return parse_policy_pack_config(data, str(path))
-
-
-def _apply_config(result: dict[str, PolicyConfig], given: Mapping[str, PolicyConfig]) -> None:
-    """The CLI's ``applyConfig``: ``all``'s level on every policy, then each entry over its policy."""
-    everyone = given.get("all")
-    if everyone is not None and everyone.enforcement_level is not None:
-        for name, config in result.items():
-            result[name] = PolicyConfig(everyone.enforcement_level, config.properties)
-    for name, config in given.items():
-        current = result.get(name, PolicyConfig(None, {}))
-        level = config.enforcement_level if config.enforcement_level is not None else current.enforcement_level
-        result[name] = PolicyConfig(level, {**current.properties, **config.properties})
-
-
-def reconcile_policy_config(
-    info: AnalyzerInfo, given: Mapping[str, PolicyConfig], source: str = "<policy config>"
-) -> dict[str, PolicyConfig]:
-    """Every policy's level and properties as the CLI sends them to ``Configure``.
-
-    Schema defaults and policy levels first, then the pack's initial config, then ``given``; the
-    result is validated against each policy's schema (the CLI's ``ReconcilePolicyPackConfig``).
-
-    Raises
-    ------
-    InputError
-        When the result breaks a policy's schema, or an entry names no policy and no level (which
-        the CLI's ``Configure`` rejects).
-    """
-    result: dict[str, PolicyConfig] = {}
-    for policy in info.policies:
-        defaults = {k: v["default"] for k, v in (policy.config_schema or {}).items() if "default" in v}
-        result[policy.name] = PolicyConfig(policy.enforcement_level, defaults)
-    _apply_config(result, info.initial_config)
-    _apply_config(result, given)
-    problems: list[tuple[str, str]] = []
-    for policy in info.policies:
-        if policy.config_schema is None:
-            continue
-        schema: dict[str, Any] = {"type": "object", "properties": dict(policy.config_schema)}
-        if policy.required:
-            schema["required"] = list(policy.required)
-        validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
-        for error in sorted(validator.iter_errors(dict(result[policy.name].properties)), key=str):
-            where = ".".join(str(part) for part in error.absolute_path)
-            problems.append((f"{policy.name}.{where}" if where else policy.name, error.message))
-    if problems:
-        path, message = problems[0]
-        more = f" ({len(problems) - 1} more: " + "; ".join(f"{p}: {m}" for p, m in problems[1:]) + ")"
-        raise InputError(source, path, message + (more if len(problems) > 1 else ""),
-                         "make the configuration match the policy's schema (docs/policies.md).")
-    known = [policy.name for policy in info.policies]
-    for name, config in result.items():
-        if config.enforcement_level is None:
-            raise InputError(source, name, f"'{name}' names no policy of pack {info.name} and sets no "
-                             f"enforcementLevel, which the Pulumi CLI rejects{did_you_mean(name, known)}",
-                             f"use one of the policy names: {', '.join(known)}.")
-    return result
-
-
-# --- Wire format ---------------------------------------------------------------------------------------
-
-
-def _json_like(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _json_like(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_like(v) for v in value]
-    return value
-
-
-def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    """Properties as the engine marshals them for analyzers (keeping unknowns and secrets, without
-    internal ``__`` keys)."""
-    struct = struct_pb2.Struct()
-    struct.update({k: _json_like(v) for k, v in props.items() if not k.startswith("__")})
-    return struct
-
-
-def _provider_urn(reference: str | None) -> str | None:
-    # A provider reference is "<provider urn>::<provider id>".
-    return reference.rsplit("::", 1)[0] if reference else None
-
-
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?)(h|ms|m|s|us|µs|ns)")
-_SECONDS_PER_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-def duration_seconds(text: str) -> float:
-    """A Go duration (``"20m"``, ``"1h30m"``), as programs give custom timeouts, in seconds."""
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text.strip():
-        raise ValueError(f"{text!r} is not a duration such as '20m' or '1h30m'")
-    return sum(float(number) * _SECONDS_PER_UNIT[unit] for number, unit in parts)
-
-
-def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
-    """The resource options the engine passes to analyzers (step_generator.go)."""
-    timeouts = {key: duration_seconds(value) for key, value in record.custom_timeouts.items()}
-    return analyzer_pb2.AnalyzerResourceOptions(
-        protect=record.protect,
-        ignoreChanges=list(record.ignore_changes),
-        deleteBeforeReplace=bool(record.delete_before_replace),
-        deleteBeforeReplaceDefined=record.delete_before_replace is not None,
-        additionalSecretOutputs=list(record.additional_secret_outputs),
-        aliases=list(record.aliases),
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=timeouts.get("create", 0.0), update=timeouts.get("update", 0.0),
-            delete=timeouts.get("delete", 0.0),
-        ),
-        parent=record.parent or "",
-    )
-
-
-def _provider(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> analyzer_pb2.AnalyzerProviderResource | None:
-    provider = by_urn.get(_provider_urn(record.provider) or "")
-    if provider is None:
-        return None
-    return analyzer_pb2.AnalyzerProviderResource(
-        type=provider.type, urn=provider.urn, name=provider.name, properties=_struct(provider.inputs)
-    )
-
-
-def analyze_request(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> analyzer_pb2.AnalyzeRequest:
-    """The ``Analyze`` request the engine sends for ``record`` (its inputs after the provider's check)."""
-    return analyzer_pb2.AnalyzeRequest(
-        type=record.type, urn=record.urn, name=record.name, properties=_struct(record.inputs),
-        options=_options(record), provider=_provider(record, by_urn),
-    )
-
-
-def stack_resource(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> analyzer_pb2.AnalyzerResource:
-    """``record`` in an ``AnalyzeStack`` request: its outputs (its inputs when it has no outputs,
-    which is what a preview's outputs of a resource to create amount to), parent and dependencies."""
-    return analyzer_pb2.AnalyzerResource(
-        type=record.type, urn=record.urn, name=record.name,
-        properties=_struct(record.outputs if record.outputs else record.inputs),
-        options=_options(record), provider=_provider(record, by_urn), parent=record.parent or "",
-        dependencies=list(record.dependencies),
-        propertyDependencies={
-            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
-            for key, urns in record.property_dependencies.items()
-            if urns
-        },
-    )
-
-
-def _policy_info(policy: analyzer_pb2.PolicyInfo, supports_config: bool) -> PolicyInfo:
-    schema: Mapping[str, Any] | None = None
-    if supports_config:
-        schema = json_format.MessageToDict(policy.configSchema.properties)
-    return PolicyInfo(
-        name=policy.name,
-        description=policy.description,
-        enforcement_level=_LEVEL_FROM_WIRE[policy.enforcementLevel],
-        policy_type=_POLICY_TYPE_FROM_WIRE.get(policy.policy_type, PolicyType.UNKNOWN),
-        config_schema=schema,
-        required=tuple(policy.configSchema.required),
-        severity=_SEVERITY_FROM_WIRE.get(policy.severity, ""),
-    )
 
 
 def _read_pack_project(pack_dir: Path) -> tuple[dict[str, Any], Path | None]:
@@ -393,14 +77,14 @@ def _read_pack_project(pack_dir: Path) -> tuple[dict[str, Any], Path | None]:
     try:
         project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
     except OSError:
-        raise InputError(str(pack_dir), "", "is not a policy pack: it has no readable PulumiPolicy.yaml",
+        raise DryRunError(str(pack_dir), "", "is not a policy pack: it has no readable PulumiPolicy.yaml",
                          "pass the directory that holds PulumiPolicy.yaml (e.g. policies/).") from None
     except yaml.YAMLError as error:
-        raise InputError(str(project_file), "", f"not valid YAML: {error}", "fix the YAML syntax.") from None
+        raise DryRunError(str(project_file), "", f"not valid YAML: {error}", "fix the YAML syntax.") from None
     runtime = project.get("runtime")
     name, options = (runtime.get("name"), runtime.get("options") or {}) if isinstance(runtime, dict) else (runtime, {})
     if name != "python":
-        raise InputError(str(project_file), "runtime", f"runtime {name!r} is not supported here",
+        raise DryRunError(str(project_file), "runtime", f"runtime {name!r} is not supported here",
                          "this client runs Python policy packs (runtime: python).")
     venv = options.get("virtualenv")
     python = None
@@ -442,7 +126,7 @@ class PolicyPackSession:
 
     Raises (on start)
     -----------------
-    InputError
+    DryRunError
         When ``pack_dir`` is not a Python policy pack or ``policy_config`` is invalid.
     PolicyPackError
         When the pack process fails to start or to answer.

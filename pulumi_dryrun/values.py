@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 REDACTED = "[secret]"
 # Secrets shorter than this are not scrubbed from free text: "1" or "true" would maul every line.

@@ -23,7 +23,7 @@ from typing import Any
 from pulumi import _types as pulumi_types
 from pulumi.output import Output
 
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 _SEQUENCE_ORIGINS = (list, tuple, collections.abc.Sequence, collections.abc.MutableSequence)
 _MAPPING_ORIGINS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)

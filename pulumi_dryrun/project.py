@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from planner.errors import InputError, did_you_mean
+from pulumi_dryrun.errors import DryRunError, did_you_mean
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 # What the program receives for a `secure:` value that cannot be decrypted offline.
@@ -120,7 +120,7 @@ def find_project_file(directory: Path) -> Path:
         candidate = directory / name
         if candidate.is_file():
             return candidate
-    raise InputError(
+    raise DryRunError(
         str(directory),
         "",
         "is not a Pulumi project: it has no Pulumi.yaml.",
@@ -132,21 +132,21 @@ def load_project(directory: Path | str) -> Project:
     """Read ``Pulumi.yaml`` in ``directory``.
 
     Raises:
-        InputError: no project file, unreadable YAML, a runtime other than Python, a missing
+        DryRunError: no project file, unreadable YAML, a runtime other than Python, a missing
             program, or a malformed ``config:`` block.
     """
     directory = Path(directory).resolve()
     if not directory.is_dir():
-        raise InputError(str(directory), "", "is not a directory.", "pass --project with the project's directory.")
+        raise DryRunError(str(directory), "", "is not a directory.", "pass --project with the project's directory.")
     file = find_project_file(directory)
     document = _read_yaml_mapping(file)
     name = document.get("name")
     if not isinstance(name, str) or not name:
-        raise InputError(str(file), "name", "the project has no name.", "add `name: <project>` to Pulumi.yaml.")
+        raise DryRunError(str(file), "name", "the project has no name.", "add `name: <project>` to Pulumi.yaml.")
     runtime = document.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
     if runtime_name != "python":
-        raise InputError(
+        raise DryRunError(
             str(file),
             "runtime",
             f"the runtime is {runtime_name!r}; the offline preview runs Python programs only.",
@@ -155,14 +155,14 @@ def load_project(directory: Path | str) -> Project:
     program = directory / str(document.get("main") or ".")
     if program.is_dir():
         if not (program / "__main__.py").is_file():
-            raise InputError(
+            raise DryRunError(
                 str(file),
                 "main",
                 f"the program directory {program} has no __main__.py.",
                 "add __main__.py or point `main:` at the program.",
             )
     elif not program.is_file():
-        raise InputError(str(file), "main", f"the program {program} does not exist.", "fix `main:`.")
+        raise DryRunError(str(file), "main", f"the program {program} does not exist.", "fix `main:`.")
     config_dir = document.get("stackConfigDir")
     stack_config_dir = directory / str(config_dir) if config_dir else directory
     declarations = _declarations(file, name, document.get("config"))
@@ -173,12 +173,12 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml``, apply the project's defaults and check declared types.
 
     Raises:
-        InputError: a malformed stack name, no config file for the stack (with the closest known
+        DryRunError: a malformed stack name, no config file for the stack (with the closest known
             stack), a value of the wrong declared type, or a declared value without default that
             the stack does not set.
     """
     if not _STACK_NAME.match(stack):
-        raise InputError(
+        raise DryRunError(
             stack,
             "",
             "is not a valid stack name (letters, digits, '-', '_' and '.', optionally org/project/stack).",
@@ -189,7 +189,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         known = project.known_stacks()
         short = stack.rsplit("/", 1)[-1]
         listing = ", ".join(known) if known else "none"
-        raise InputError(
+        raise DryRunError(
             str(file),
             "",
             f"stack {short!r} has no config file{did_you_mean(short, known)} (stacks: {listing}).",
@@ -198,7 +198,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     document = _read_yaml_mapping(file) if file.stat().st_size else {}
     raw = document.get("config") or {}
     if not isinstance(raw, Mapping):
-        raise InputError(str(file), "config", "must be a mapping of keys to values.", "")
+        raise DryRunError(str(file), "config", "must be a mapping of keys to values.", "")
     values: dict[str, str] = {}
     structured: dict[str, Any] = {}
     secret_keys: set[str] = set()
@@ -217,7 +217,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             secret_keys.add(key)
         declared = project.declarations.get(key)
         if declared is not None and declared.secret and not secret:
-            raise InputError(
+            raise DryRunError(
                 str(file),
                 f"config.{key}",
                 f"Pulumi.yaml declares {key!r} secret, but this stack gives it in plaintext.",
@@ -232,7 +232,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             structured.pop(key, None)
     for declaration in project.declarations.values():
         if declaration.key not in values:
-            raise InputError(
+            raise DryRunError(
                 str(file),
                 f"config.{declaration.key}",
                 f"stack {stack!r} is missing configuration value {declaration.key!r}"
@@ -259,13 +259,13 @@ def _read_yaml_mapping(file: Path) -> dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(file), where, f"is not valid YAML: {error}.", "fix the YAML syntax.") from error
+        raise DryRunError(str(file), where, f"is not valid YAML: {error}.", "fix the YAML syntax.") from error
     except OSError as error:
-        raise InputError(str(file), "", f"cannot be read: {error.strerror}.", "") from error
+        raise DryRunError(str(file), "", f"cannot be read: {error.strerror}.", "") from error
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise InputError(str(file), "", "must be a YAML mapping.", "")
+        raise DryRunError(str(file), "", "must be a YAML mapping.", "")
     return document
 
 
@@ -278,14 +278,14 @@ def _declarations(file: Path, project: str, block: Any) -> dict[str, ConfigDecla
     if block is None:
         return {}
     if not isinstance(block, Mapping):
-        raise InputError(str(file), "config", "must be a mapping of config keys.", "")
+        raise DryRunError(str(file), "config", "must be a mapping of config keys.", "")
     declarations: dict[str, ConfigDeclaration] = {}
     for raw_key, entry in block.items():
         key = _qualify(str(raw_key), project)
         if isinstance(entry, Mapping) and entry and set(entry) <= _DECLARATION_KEYS:
             declared_type = entry.get("type")
             if declared_type is not None and declared_type not in CONFIG_TYPES:
-                raise InputError(
+                raise DryRunError(
                     str(file),
                     f"config.{raw_key}.type",
                     f"unknown config type {declared_type!r}{did_you_mean(str(declared_type), CONFIG_TYPES)}.",
@@ -352,7 +352,7 @@ def _check_type(file: Path, key: str, declared: str, value: Any, secret: bool) -
     else:
         ok = not isinstance(value, Mapping | list)
     if not ok:
-        raise InputError(
+        raise DryRunError(
             str(file),
             f"config.{key}",
             f"value {value!r} must be of type {declared!r}, as Pulumi.yaml declares.",

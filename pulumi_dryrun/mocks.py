@@ -13,11 +13,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from maiaplan.engine import providers
-from maiaplan.engine.project import StackConfig
-from maiaplan.engine.schema import conform, input_names, output_names, output_shape
-from maiaplan.engine.values import is_secret, make_secret
-from maiaplan.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun import providers
+from pulumi_dryrun.project import StackConfig
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun.schema import conform, input_names, output_names, output_shape
+from pulumi_dryrun.values import is_secret, make_secret
 
 # The key the engine keeps provider-internal settings under in a provider's inputs.
 PROVIDER_INTERNAL_KEY = "__internal"

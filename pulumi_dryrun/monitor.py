@@ -23,10 +23,10 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.proto import engine_pb2, resource_pb2
 
-from maiaplan.engine import urns
-from maiaplan.engine.mocks import PreviewProviders
-from maiaplan.engine.values import from_struct, to_struct
-from maiaplan.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun import urns
+from pulumi_dryrun.mocks import PreviewProviders
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun.values import from_struct, to_struct
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import Violation
-from maiaplan.engine.diff import Plan, diff
-from maiaplan.engine.policy import PolicyPackRequest, PolicyPacks, PolicyReport
-from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
-from maiaplan.engine.runner import ProgramRun, run_loaded
-from maiaplan.engine.state import Snapshot, read_state, rebase
-from maiaplan.engine.values import secret_plaintexts
+from pulumi_dryrun.analyzer import Violation
+from pulumi_dryrun.diff import Plan, diff
+from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks, PolicyReport
+from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.runner import ProgramRun, run_loaded
+from pulumi_dryrun.state import Snapshot, read_state, rebase
+from pulumi_dryrun.values import secret_plaintexts
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -83,7 +83,7 @@ def run_preview(
     the resources.
 
     Raises:
-        InputError: bad project, stack, config, state or policy pack, or a failing program.
+        DryRunError: bad project, stack, config, state or policy pack, or a failing program.
     """
     project = load_project(project_dir)
     config = with_overrides(project, load_stack_config(project, stack), overrides)

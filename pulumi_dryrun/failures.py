@@ -1,4 +1,4 @@
-"""A program's failure as a clear ``InputError``: the program's own frame first, not the SDK's."""
+"""A program's failure as a clear ``DryRunError``: the program's own frame first, not the SDK's."""
 
 from __future__ import annotations
 
@@ -7,26 +7,26 @@ from pathlib import Path
 
 from pulumi.config import ConfigMissingError, ConfigTypeError
 
-from maiaplan.engine.monitor import LogEntry, is_program_file
-from maiaplan.engine.project import Project, StackConfig
-from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.monitor import LogEntry, is_program_file
+from pulumi_dryrun.project import Project, StackConfig
 
 # How many of the program's outer frames the message lists after the innermost one.
 _OUTER_FRAMES = 3
 
 
-def program_error(error: BaseException, project: Project, config: StackConfig) -> InputError:
-    """The ``InputError`` to report for an exception that escaped the program.
+def program_error(error: BaseException, project: Project, config: StackConfig) -> DryRunError:
+    """The ``DryRunError`` to report for an exception that escaped the program.
 
-    An ``InputError`` the program raised itself is passed through; missing or ill-typed config
+    An ``DryRunError`` the program raised itself is passed through; missing or ill-typed config
     names the key and the stack file; anything else names the innermost frame of the program's own
     code, the exception, and up to three outer program frames.
     """
     for link in _chain(error):
-        if isinstance(link, InputError):
+        if isinstance(link, DryRunError):
             return link
         if isinstance(link, ConfigMissingError):
-            return InputError(
+            return DryRunError(
                 str(config.file),
                 f"config.{link.key}",
                 f"the program requires configuration value {link.key!r}, which stack {config.stack!r} does not set.",
@@ -35,7 +35,7 @@ def program_error(error: BaseException, project: Project, config: StackConfig) -
                 + ".",
             )
         if isinstance(link, ConfigTypeError):
-            return InputError(
+            return DryRunError(
                 str(config.file),
                 f"config.{link.key}",
                 f"configuration value {link.value!r} is not a valid {link.expect_type}.",
@@ -44,7 +44,7 @@ def program_error(error: BaseException, project: Project, config: StackConfig) -
     origin, frames = _program_frames(error, project.directory)
     message = f"{type(origin).__name__}: {origin}".rstrip(": ")
     if not frames:
-        return InputError(
+        return DryRunError(
             str(project.program),
             "",
             f"the Pulumi program failed inside the Pulumi SDK or a provider package: {message}.",
@@ -57,7 +57,7 @@ def program_error(error: BaseException, project: Project, config: StackConfig) -
         for frame in reversed(frames[-1 - _OUTER_FRAMES : -1])
     ]
     called_from = f" (called from {', '.join(outer)})" if outer else ""
-    return InputError(
+    return DryRunError(
         str(Path(innermost.filename)),
         f"line {innermost.lineno}",
         f"the Pulumi program raised {message}{where}{called_from}.",
@@ -65,13 +65,13 @@ def program_error(error: BaseException, project: Project, config: StackConfig) -
     )
 
 
-def logged_error(entries: list[LogEntry], project: Project) -> InputError | None:
+def logged_error(entries: list[LogEntry], project: Project) -> DryRunError | None:
     """The error to report when the program logged errors through ``pulumi.log.error``, else None."""
     errors = [entry for entry in entries if entry.severity == "error"]
     if not errors:
         return None
     listed = "; ".join(entry.message.strip() + (f" ({entry.urn})" if entry.urn else "") for entry in errors)
-    return InputError(
+    return DryRunError(
         str(project.program),
         "",
         f"the Pulumi program reported {len(errors)} error(s): {listed}.",
