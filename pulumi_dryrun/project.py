@@ -13,7 +13,11 @@ the program receives ``SECRET_PLACEHOLDER`` for them, still marked secret.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,6 +62,7 @@ class Project:
     program: Path
     stack_config_dir: Path
     declarations: Mapping[str, ConfigDeclaration] = field(default_factory=dict)
+    runtime_options: Mapping[str, Any] = field(default_factory=dict)
 
     def stack_config_file(self, stack: str) -> Path:
         """The ``Pulumi.<stack>.yaml`` of a stack (short name of a qualified org/project/stack)."""
@@ -166,7 +171,64 @@ def load_project(directory: Path | str) -> Project:
     config_dir = document.get("stackConfigDir")
     stack_config_dir = directory / str(config_dir) if config_dir else directory
     declarations = _declarations(file, name, document.get("config"))
-    return Project(name, directory, file, program, stack_config_dir, declarations)
+    options = runtime.get("options") if isinstance(runtime, Mapping) else None
+    if options is not None and not isinstance(options, Mapping):
+        raise DryRunError(str(file), "runtime.options", "must be a mapping.", "write e.g. `options: {virtualenv: venv}`.")
+    return Project(name, directory, file, program, stack_config_dir, declarations, dict(options or {}))
+
+
+def program_interpreter(project: Project) -> str:
+    """The Python interpreter the language host would run the program with.
+
+    As ``pulumi-language-python`` reads ``runtime.options``: ``virtualenv`` (relative to the
+    project) names the environment whose ``bin/python`` runs the program; toolchain ``uv`` without
+    one uses ``.venv``; toolchain ``poetry`` asks ``poetry env info --executable``. Without any,
+    ``PULUMI_PYTHON_CMD`` when set, else the interpreter running the engine.
+
+    Raises:
+        DryRunError: the virtualenv (or poetry) the project names is not there.
+    """
+    options = project.runtime_options
+    toolchain = str(options.get("toolchain") or "pip")
+    if toolchain not in ("pip", "uv", "poetry"):
+        raise DryRunError(
+            str(project.file), "runtime.options.toolchain", f"unknown toolchain {toolchain!r}.", "use pip, uv or poetry."
+        )
+    virtualenv = options.get("virtualenv") or (".venv" if toolchain == "uv" else None)
+    if virtualenv:
+        root = Path(str(virtualenv)).expanduser()
+        root = root if root.is_absolute() else project.directory / root
+        python = root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if not python.exists():
+            raise DryRunError(
+                str(project.file),
+                "runtime.options.virtualenv",
+                f"the virtualenv {virtualenv!r} has no interpreter at {python}.",
+                f"create it: `python3 -m venv {virtualenv} && {virtualenv}/bin/pip install -r requirements.txt`.",
+            )
+        return str(python)
+    if toolchain == "poetry":
+        poetry = shutil.which("poetry")
+        found = (
+            subprocess.run([poetry, "env", "info", "--executable"], cwd=project.directory, capture_output=True, text=True, check=False)
+            if poetry
+            else None
+        )
+        if found is None or found.returncode != 0 or not found.stdout.strip():
+            raise DryRunError(
+                str(project.file),
+                "runtime.options.toolchain",
+                "the project uses poetry, but `poetry env info --executable` names no environment.",
+                "install poetry and run `poetry install` in the project.",
+            )
+        return found.stdout.strip()
+    command = os.environ.get("PULUMI_PYTHON_CMD")
+    if command:
+        resolved = shutil.which(command)
+        if resolved is None:
+            raise DryRunError("PULUMI_PYTHON_CMD", "", f"{command!r} is not an executable on PATH.", "unset it or fix it.")
+        return resolved
+    return sys.executable
 
 
 def load_stack_config(project: Project, stack: str) -> StackConfig:

@@ -1,43 +1,55 @@
-"""Running any Pulumi Python project in-process, as ``pulumi preview`` would run it.
+"""Running any Pulumi Python project in a process of its own, as ``pulumi preview`` runs it.
 
-``run_program`` reads the project and the stack's config the way the CLI does, runs the program's
-``__main__.py`` with the project directory as working directory and on ``sys.path``, and records
-every registration through ``RecordingMonitor``. Each run starts from a fresh Pulumi runtime (a new
-``contextvars.Context``: no root stack, settings or config left from an earlier run) and forgets the
-program's own modules afterwards, as a new process would.
+``run_program`` reads the project and the stack's config the way the CLI does, serves the engine's
+side (``host.ProgramHost``: resource monitor, log service) on loopback, and runs the program's
+``__main__.py`` through ``child/bootstrap.py`` with the project's own interpreter
+(``project.program_interpreter``), in a process group of its own, as the Python language host runs
+``pulumi-language-python-exec``. Nothing the program does in its process reaches the engine's
+state except through the monitor: it cannot change the verdict, print on the engine's output, or
+outlive the run.
+
+A program that does not finish within the timeout is probed (SIGUSR1: where its code is, which
+resources never registered, which threads keep it alive), then stopped with its whole group; one
+that exits before it finishes is reported with its exit code and last output.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import contextvars
-import gc
+import json
 import os
-import runpy
-import sys
-import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import signal
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pulumi
-from google.protobuf import empty_pb2
-from pulumi.runtime import config as runtime_config
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.stack import register_stack_transformation, run_in_stack
-
 from pulumi_dryrun import urns
-from pulumi_dryrun.failures import logged_error, program_error
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.failures import exited_error, logged_error, program_error, timeout_error, waiting_description
+from pulumi_dryrun.host import BootstrapReports, ProgramHost
 from pulumi_dryrun.mocks import PreviewProviders
-from pulumi_dryrun.monitor import LogEntry, RecordingEngine, RecordingMonitor, is_program_file
-from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.monitor import LogEntry, RecordingEngine, RecordingMonitor
+from pulumi_dryrun.process import ProcessGroup
+from pulumi_dryrun.project import (
+    Project,
+    StackConfig,
+    load_project,
+    load_stack_config,
+    program_interpreter,
+    with_overrides,
+)
 from pulumi_dryrun.resources import ResourceRecord
-from pulumi_dryrun.schema import resource_shape, restore_integers
+from pulumi_dryrun.schema import ResourceSchema, restore_integers
 
-# One program at a time per process: the working directory and sys.path are process-wide.
-_RUN_LOCK = threading.Lock()
+BOOTSTRAP = Path(__file__).resolve().parent / "child" / "bootstrap.py"
+DEFAULT_TIMEOUT_S = 600.0
+# The CLI's default for --parallel (a preview with no limit passes the CPU count times four).
+DEFAULT_PARALLEL = 16
+# How long a probed program has to answer, and an ended program to close its streams.
+_PROBE_WAIT_S = 2.0
+_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,8 @@ class ProgramRun:
 
     ``resources`` (sorted by URN) includes the root stack, default providers and components;
     ``outputs`` are the stack outputs in wire form (secrets wrapped, unknowns as ``UNKNOWN``);
-    ``log`` is what the program logged below error level.
+    ``log`` is what the program logged below error level, then what it printed (stdout, then
+    stderr), as the CLI shows both among the stack's diagnostics.
     """
 
     project: Project
@@ -70,6 +83,7 @@ def run_program(
     prior: Mapping[str, ResourceRecord] | None = None,
     overrides: Mapping[str, Any] | None = None,
     organization: str = "organization",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> ProgramRun:
     """Run a Pulumi Python project's program for ``stack`` under a preview, offline.
 
@@ -80,17 +94,18 @@ def run_program(
             and generated names, as they do in a real preview.
         overrides: config values (``namespace:key`` → value) set over the stack file's.
         organization: what ``pulumi.get_organization()`` returns.
+        timeout_s: how long the program may run.
 
     Returns:
         The registrations as ``ResourceRecord``s sorted by URN, and the stack outputs.
 
     Raises:
-        DryRunError: a bad project, stack name or config, or a program that raised or logged an
-            error (the message names the program's own frame).
+        DryRunError: a bad project, stack name or config; a program that raised, logged an error,
+            registered a URN twice, exited before it finished or did not finish in time.
     """
     project = load_project(project_dir)
     config = with_overrides(project, load_stack_config(project, stack), overrides)
-    return run_loaded(project, config, prior=prior or {}, organization=organization)
+    return run_loaded(project, config, prior=prior or {}, organization=organization, timeout_s=timeout_s)
 
 
 def run_loaded(
@@ -99,9 +114,11 @@ def run_loaded(
     *,
     prior: Mapping[str, ResourceRecord],
     organization: str = "organization",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> ProgramRun:
     """``run_program`` for a project and config already loaded."""
-    class_of: dict[str, type] = {}
+    python = program_interpreter(project)
+    reports = BootstrapReports()
     preview = PreviewProviders(prior, config)
     monitor = RecordingMonitor(
         stack=config.stack,
@@ -109,157 +126,129 @@ def run_loaded(
         project_dir=project.directory,
         preview=preview,
         default_provider_inputs=preview.default_provider_inputs,
-        class_of=class_of,
+        schemas=reports.schemas,
     )
     engine = RecordingEngine()
-
-    async def program() -> None:
-        # Every resource's constructor runs the root stack's transformations before it registers:
-        # the one below only notes which SDK class the program used for each type token.
-        register_stack_transformation(_note_class(class_of))
-        runpy.run_path(str(project.program), run_name="__main__")
-        # Let the registrations the program queued start before the SDK waits for them: the SDK
-        # then drains its outstanding calls one by one, rather than polling every pending output
-        # (tens of thousands for a large program) each time one of them resolves.
-        await asyncio.sleep(0)
-
-    with _RUN_LOCK, _program_environment(project), _without_cyclic_gc():
-        failure = contextvars.Context().run(
-            _run_in_fresh_runtime, program, monitor, engine, project, config, organization
+    with ProgramHost(monitor, engine, reports) as host:
+        output = _run_child(python, project, config, organization, host, monitor, timeout_s)
+    if monitor.duplicates:
+        urn = sorted(set(monitor.duplicates))[0]
+        raise DryRunError(
+            str(project.program),
+            "",
+            f"the Pulumi program registered {len(monitor.duplicates)} resource(s) under a URN already taken: "
+            f"Duplicate resource URN '{urn}'.",
+            "give each resource a name unique among the resources of its type and parent.",
         )
-    if failure is not None:
-        raise program_error(failure, project, config) from failure
+    if reports.failure is not None:
+        raise program_error(reports.failure, project, config)
     reported = logged_error(engine.entries, project)
     if reported is not None:
         raise reported
-    records = tuple(
-        sorted((_record(registration, class_of) for registration in monitor.registrations.values()), key=_urn)
-    )
-    stack_urn = urns.stack_urn(config.stack, project.name)
-    stack = monitor.registrations.get(stack_urn)
+    problems = host.errors + reports.problems
+    if problems:
+        raise DryRunError(str(project.program), "", f"the dry run could not answer the program: {problems[0]}.", "")
+    records = tuple(sorted((_record(r, reports.schemas) for r in monitor.registrations.values()), key=_urn))
+    stack = monitor.registrations.get(urns.stack_urn(config.stack, project.name))
     outputs = dict(stack.outputs) if stack is not None else {}
-    log = tuple(entry for entry in engine.entries if entry.severity in ("warning", "info"))
-    return ProgramRun(project=project, config=config, resources=records, outputs=outputs, log=log)
+    stack_urn = urns.stack_urn(config.stack, project.name)
+    log = [entry for entry in engine.entries if entry.severity in ("warning", "info")]
+    log += [LogEntry("info", line.rstrip("\n"), stack_urn) for _stream, line in output if line.strip()]
+    return ProgramRun(project=project, config=config, resources=records, outputs=outputs, log=tuple(log))
 
 
-def _run_in_fresh_runtime(
-    program: Callable[[], Awaitable[None]],
-    monitor: RecordingMonitor,
-    engine: RecordingEngine,
+def _environment(project: Project, config: StackConfig, organization: str) -> dict[str, str]:
+    """The program's environment: the engine's, with the stack's config as the language host sets it."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PULUMI_CONFIG")}
+    env.update(
+        {
+            "PULUMI_CONFIG": json.dumps(dict(config.values), sort_keys=True),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(sorted(config.secret_keys)),
+            "PULUMI_PROJECT": project.name,
+            "PULUMI_STACK": config.stack,
+            "PULUMI_ORGANIZATION": organization,
+            "PULUMI_DRY_RUN": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _run_child(
+    python: str,
     project: Project,
     config: StackConfig,
     organization: str,
-) -> BaseException | None:
-    """Configure the Pulumi runtime in the current (fresh) context and run the program in a stack."""
-    settings = runtime_settings.Settings(
-        project=project.name,
-        stack=config.stack,
-        monitor=monitor,
-        engine=engine,
-        dry_run=True,
-        organization=organization,
-        root_directory=str(project.directory),
-    )
-    features = monitor.GetDeploymentInfo(empty_pb2.Empty())  # type: ignore[no-untyped-call]
-    settings.monitor_features = set(features.supportedFeatures)
-    runtime_settings.configure(settings)
-    runtime_settings.ROOT.set(None)
-    runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
-    loop = asyncio.new_event_loop()
-    loop.set_exception_handler(lambda _loop, _context: None)
-    try:
-        loop.run_until_complete(run_in_stack(program))
-    except (Exception, SystemExit) as error:  # the program's failure, reported as such; Ctrl-C propagates
-        return error
-    finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-    return None
+    host: ProgramHost,
+    monitor: RecordingMonitor,
+    timeout_s: float,
+) -> list[tuple[str, str]]:
+    """Run the program's process to its end; its output as (stream, line) pairs.
 
-
-def _note_class(class_of: dict[str, type]) -> Any:
-    def note(args: pulumi.ResourceTransformationArgs) -> None:
-        class_of.setdefault(args.type_, type(args.resource))
-
-    return note
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused for the run.
-
-    The SDK makes several asyncio tasks and futures per property of every resource; the collector's
-    full passes over that heap took 60 % of the CPU of a 2,000-resource program (23.6 s to 9.3 s
-    without them, for 90 MiB more at the peak). Reference counting still frees what it can; the
-    cycles left are collected once the collector runs again.
+    Raises:
+        DryRunError: it exited before it finished, or did not finish within ``timeout_s``.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    reports = host.reports
+    lifeline_read, lifeline_write = os.pipe()
+    argv = [
+        python, "-u", str(BOOTSTRAP),
+        "--monitor", host.address, "--engine", host.address,
+        "--project", project.name, "--stack", config.stack, "--organization", organization,
+        "--root-directory", str(project.directory), "--pwd", str(project.directory),
+        "--parallel", str(DEFAULT_PARALLEL), "--dry-run", "true", "--lifeline", str(lifeline_read),
+        str(project.program),
+    ]  # fmt: skip
     try:
-        yield
+        child = ProcessGroup(
+            argv, cwd=project.directory, env=_environment(project, config, organization), pass_fds=(lifeline_read,)
+        )
+    except OSError as error:
+        os.close(lifeline_write)
+        raise DryRunError(python, "", f"cannot run the project's interpreter: {error.strerror}.", "") from error
     finally:
-        if was_enabled:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _program_environment(project: Project) -> Iterator[None]:
-    """The project as working directory and first on ``sys.path``; the program's modules forgotten after.
-
-    Modules of the program's own that an earlier run of another project loaded under the same name
-    are set aside for the run and put back afterwards, so each program imports its own.
-    """
-    program_dir = project.program if project.program.is_dir() else project.program.parent
-    search_paths = list(dict.fromkeys([str(program_dir), str(project.directory)]))
-    local_names = _local_module_names(program_dir) | _local_module_names(project.directory)
-    set_aside = {
-        name: module
-        for name, module in sys.modules.items()
-        if name.split(".", 1)[0] in local_names and not _loaded_from(module, project.directory)
-    }
-    for name in set_aside:
-        del sys.modules[name]
-    before = set(sys.modules)
-    previous_cwd = os.getcwd()
-    previous_path = list(sys.path)
-    os.chdir(project.directory)
-    sys.path[:0] = search_paths
+        os.close(lifeline_read)
     try:
-        yield
+        deadline = time.monotonic() + timeout_s
+        while child.poll() is None and time.monotonic() < deadline:
+            time.sleep(_POLL_S)
+        code = child.poll()
+        if code is None and reports.failure is not None:
+            return child.output()  # it failed, and something it started keeps it alive: report the failure
+        if code is None:
+            waiting = _probe(child, reports, monitor, project)
+            child.stop(signal.SIGKILL, grace_s=0)
+            raise timeout_error(timeout_s, waiting, child.output(), project)
+        child.join_readers()
+        output = child.output()
+        if not reports.ended.is_set():
+            raise exited_error(code, output, project)
+        return output
     finally:
-        os.chdir(previous_cwd)
-        sys.path[:] = previous_path
-        for name in set(sys.modules) - before:
-            if _loaded_from(sys.modules[name], project.directory):
-                del sys.modules[name]
-        sys.modules.update(set_aside)
+        child.stop(signal.SIGTERM, grace_s=2.0)
+        os.close(lifeline_write)
 
 
-def _local_module_names(directory: Path) -> set[str]:
-    names = {path.stem for path in directory.glob("*.py") if path.stem != "__main__"}
-    names.update(path.parent.name for path in directory.glob("*/__init__.py"))
-    return names
+def _probe(child: ProcessGroup, reports: BootstrapReports, monitor: RecordingMonitor, project: Project) -> str:
+    """Ask a program that does not finish what it is doing (SIGUSR1 to the bootstrap); describe it."""
+    if not reports.ended.is_set():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGUSR1)
+        reports.probed.wait(_PROBE_WAIT_S)
+    elif reports.finished_threads:
+        return f"its code and its registrations finished, but non-daemon thread(s) {', '.join(sorted(reports.finished_threads))} kept it running"
+    registered = {(record.type, record.name) for record in list(monitor.registrations.values())}
+    return waiting_description(reports.waiting, reports.returned.is_set(), registered, project)
 
 
-def _loaded_from(module: Any, directory: Path) -> bool:
-    filename = getattr(module, "__file__", None)
-    return isinstance(filename, str) and is_program_file(Path(filename), directory)
-
-
-def _record(registration: ResourceRecord, class_of: Mapping[str, type]) -> ResourceRecord:
+def _record(registration: ResourceRecord, schemas: Mapping[str, ResourceSchema]) -> ResourceRecord:
     """The registration with integers restored where the type's schema says integer."""
-    resource_class = class_of.get(registration.type)
-    if not registration.custom or resource_class is None:
+    schema = schemas.get(registration.type)
+    if not registration.custom or schema is None:
         return registration
-    shape = resource_shape(resource_class)
     return replace(
         registration,
-        inputs=restore_integers(registration.inputs, shape),
-        outputs=restore_integers(registration.outputs, shape),
+        inputs=restore_integers(registration.inputs, schema.shape),
+        outputs=restore_integers(registration.outputs, schema.shape),
     )
 
 
