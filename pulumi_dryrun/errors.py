@@ -40,14 +40,6 @@ class DryRunError(Exception):
         return text
 
 
-class DryRunInterrupted(Exception):
-    """The dry run was interrupted (SIGINT or SIGTERM): the program and every pack were stopped."""
-
-    def __init__(self, signal_name: str) -> None:
-        self.signal_name = signal_name
-        super().__init__(f"interrupted ({signal_name})")
-
-
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """`` — did you mean 'x'?`` for the closest known name, or ``""`` when none is close."""
     matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)

@@ -123,9 +123,10 @@ class PolicyPacks:
     def __exit__(self, *exc_info: object) -> None:
         for start in self._starts:
             start.cancel()
-        self._executor.shutdown(wait=True)
+        # Stopping the packs first ends any start still waiting on one, so the shutdown is quick.
         for session in self._sessions:
             session.close()
+        self._executor.shutdown(wait=True)
 
     def analyze(self, records: Sequence[ResourceRecord]) -> PolicyReport:
         """Each pack over ``records``: ``Analyze`` per resource (reads excepted), then ``AnalyzeStack``.
@@ -139,6 +140,9 @@ class PolicyPacks:
         for request, session, start in zip(self._requests, self._sessions, self._starts, strict=True):
             try:
                 start.result()
+                # Configured again now that the program has ended: nothing it could have sent the
+                # pack while it ran (the pack listens on loopback) outlives this call.
+                session.configure()
                 violations = session.analyze(analyzed) + session.analyze_stack(list(records))
             except PolicyPackError as error:
                 raise DryRunError(

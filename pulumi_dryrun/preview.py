@@ -11,7 +11,7 @@ from pulumi_dryrun.analyzer import Violation
 from pulumi_dryrun.diff import Plan, diff
 from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks, PolicyReport
 from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
-from pulumi_dryrun.runner import ProgramRun, run_loaded
+from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S, ProgramRun, run_loaded
 from pulumi_dryrun.state import Snapshot, read_state, rebase
 from pulumi_dryrun.values import secret_plaintexts
 
@@ -75,6 +75,7 @@ def run_preview(
     overrides: Mapping[str, Any] | None = None,
     organization: str = "organization",
     summary_markdown: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PreviewResult:
     """Preview ``stack`` of the project in ``project_dir`` offline.
 
@@ -93,7 +94,7 @@ def run_preview(
         policy_packs, project=project.name, stack=config.stack, config=config.values, organization=organization
     )
     with packs:
-        run = run_loaded(project, config, prior=old, organization=organization)
+        run = run_loaded(project, config, prior=old, organization=organization, timeout_s=timeout_s)
         plan = diff(run.resources, old)
         report = packs.analyze(run.resources)
     return PreviewResult(run, plan, report, prior, summary_markdown)

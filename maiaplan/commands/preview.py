@@ -9,9 +9,12 @@ five formats. Exit 0 when nothing fails the preview, 1 on a violation at or abov
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from pulumi_dryrun.errors import DryRunError
 from pulumi_dryrun.policy import FAIL_ON, PolicyPackRequest
 from pulumi_dryrun.preview import run_preview
 from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S
 from pulumi_dryrun.state import state_text
 
 POLICY_PACK_FILE = "PulumiPolicy.yaml"
@@ -140,6 +144,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
     parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop a program that has not finished after this long (exit 2); default {DEFAULT_TIMEOUT_S:g}",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=FAIL_ON,
         default="mandatory",
@@ -148,11 +159,57 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: the preview stops, and with it the program and every pack."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
 def run(args: argparse.Namespace) -> int:
+    """The preview; on SIGINT or SIGTERM, everything it started stopped, "interrupted", 128 + signal."""
     try:
-        return _preview(args)
+        with _interruptible():
+            return _preview(args)
     except DryRunError as error:
         raise InputError(error.file, error.path, error.problem, error.fix) from None
+    except Interrupted as interrupted:
+        print("maiaplan: interrupted", file=sys.stderr)
+        return 128 + interrupted.signum
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` once; a second one during the clean-up is ignored,
+    so the clean-up (every program and pack process group stopped) runs to its end."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        for each in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(each, lambda *_: None)
+        raise Interrupted(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {each: signal.signal(each, interrupt) for each in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT) from None
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return value
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -168,6 +225,7 @@ def _preview(args: argparse.Namespace) -> int:
         policy_packs=packs,
         overrides=overrides,
         summary_markdown=defaults.summary_markdown,
+        timeout_s=args.timeout,
     )
     if args.save_state is not None:
         write_atomic(args.save_state, state_text(result.run.resources, state_manifest_version()))

@@ -35,7 +35,6 @@ import json
 import os
 import queue
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +60,7 @@ from pulumi_dryrun.analyzer.model import (
 )
 from pulumi_dryrun.analyzer.wire import _json_like, _policy_info, analyze_request, stack_resource
 from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.process import ProcessGroup
 from pulumi_dryrun.resources import ResourceRecord
 
 # pulumi-policy never dials the engine address it is given (see the module docstring).
@@ -157,11 +157,12 @@ class PolicyPackSession:
         self._extra_env = dict(env or {})
         self._python = python or sys.executable
         self._start_timeout_s, self._call_timeout_s = start_timeout_s, call_timeout_s
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ProcessGroup | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._last_stderr = ""
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
-        self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_KEPT_LINES)
-        self._readers: list[threading.Thread] = []
         self._info: AnalyzerInfo | None = None
         self._policy_config: dict[str, PolicyConfig] = {}
 
@@ -196,7 +197,7 @@ class PolicyPackSession:
     @property
     def stderr(self) -> str:
         """The last lines the pack wrote to stderr (its logs and tracebacks)."""
-        return "".join(self._stderr)
+        return "".join(list(self._process.stderr)[-_STDERR_KEPT_LINES:]) if self._process is not None else self._last_stderr
 
     @property
     def root_urn(self) -> str:
@@ -219,7 +220,7 @@ class PolicyPackSession:
             self._launch(str(venv_python) if venv_python else self._python)
             info = self._handshake_and_describe(str(project.get("version") or ""))
             self._policy_config = reconcile_policy_config(info, given, source) if info.supports_config else {}
-            self._configure()
+            self.configure()
         except BaseException:
             self.close()
             raise
@@ -238,40 +239,22 @@ class PolicyPackSession:
         return env
 
     def _launch(self, python: str) -> None:
-        self._process = subprocess.Popen(
-            [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS_PLACEHOLDER, "."],
-            cwd=self.pack_dir,
-            env=self._environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
-        assert self._process.stdout is not None and self._process.stderr is not None
-        stdout, stderr = self._process.stdout, self._process.stderr
-
-        def read_stdout() -> None:
-            line = stdout.readline()
-            first_line.put(line.decode(errors="replace") if line else None)
-            for _ in iter(stdout.readline, b""):  # keep the pipe drained
-                pass
-
-        def read_stderr() -> None:
-            for raw in iter(stderr.readline, b""):
-                self._stderr.append(raw.decode(errors="replace"))
-
-        self._readers = [threading.Thread(target=read_stdout, daemon=True),
-                         threading.Thread(target=read_stderr, daemon=True)]
-        for reader in self._readers:
-            reader.start()
+        with self._lock:
+            if self._closed:
+                raise PolicyPackError(f"policy pack {self.pack_dir} was stopped before it started")
+            self._process = ProcessGroup(
+                [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS_PLACEHOLDER, "."],
+                cwd=self.pack_dir,
+                env=self._environment(),
+            )
         try:
-            line = first_line.get(timeout=self._start_timeout_s)
+            line = self._process.first_stdout_line.get(timeout=self._start_timeout_s)
         except queue.Empty:
             raise self._failure(f"did not print its port within {self._start_timeout_s:g} s") from None
         if line is None:
-            self._process.wait(timeout=self._start_timeout_s)
-            self._readers[1].join(timeout=5)
-            raise self._failure(f"exited with code {self._process.returncode} before printing its port")
+            code = self._process.process.wait(timeout=self._start_timeout_s)
+            self._process.join_readers()
+            raise self._failure(f"exited with code {code} before printing its port")
         try:
             port = int(line.strip())
         except ValueError:
@@ -347,7 +330,8 @@ class PolicyPackSession:
         )
         return self._info
 
-    def _configure(self) -> None:
+    def configure(self) -> None:
+        """Send ``Configure`` with every policy's reconciled level and properties (if the pack takes config)."""
         if not self._policy_config:
             return
         request = analyzer_pb2.ConfigureAnalyzerRequest()
@@ -363,20 +347,12 @@ class PolicyPackSession:
             self._channel.close()
             self._channel = None
             self._stub = None
-        process, self._process = self._process, None
+        with self._lock:
+            self._closed = True
+            process, self._process = self._process, None
         if process is not None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            for reader in self._readers:
-                reader.join(timeout=5)
-            for pipe in (process.stdout, process.stderr):
-                if pipe is not None:
-                    pipe.close()
+            process.stop(signal.SIGINT, grace_s=10.0)
+            self._last_stderr = "".join(list(process.stderr)[-_STDERR_KEPT_LINES:])
 
     # -- analysis
 

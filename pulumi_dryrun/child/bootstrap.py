@@ -230,6 +230,7 @@ def main() -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+    loop.run_until_complete(loop.shutdown_default_executor())  # the SDK's RPC threads end here
     threads = [
         thread.name
         for thread in threading.enumerate()
