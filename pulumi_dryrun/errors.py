@@ -7,7 +7,7 @@ to its own messages and exit codes (maiaplan prints the paragraph and exits 2).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class DryRunError(Exception):
@@ -30,6 +30,11 @@ class DryRunError(Exception):
         self.problem = problem
         self.fix = fix
         super().__init__(self.paragraph())
+
+    def scrubbed(self, clean: Callable[[str], str]) -> DryRunError:
+        """This error with ``clean`` applied to each part (secrets taken out of a message that
+        quotes a program's or a pack's output)."""
+        return DryRunError(clean(self.file), clean(self.path), clean(self.problem), clean(self.fix))
 
     def paragraph(self) -> str:
         """The error as one paragraph: ``file: path: problem Fix: fix``."""

@@ -9,11 +9,12 @@ from typing import Any
 
 from pulumi_dryrun.analyzer import Violation
 from pulumi_dryrun.diff import Plan, diff
+from pulumi_dryrun.errors import DryRunError
 from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks, PolicyReport
 from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S, ProgramRun, run_loaded
 from pulumi_dryrun.state import Snapshot, read_state, rebase
-from pulumi_dryrun.values import secret_plaintexts
+from pulumi_dryrun.values import scrub_model, scrubber, secret_plaintexts
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -50,6 +51,14 @@ class PreviewResult:
             if step.old is not None:
                 values.extend((dict(step.old.inputs), dict(step.old.outputs)))
         return set(self.run.config.secret_values) | secret_plaintexts(values)
+
+    def redacted(self) -> PreviewResult:
+        """This result with every secret plaintext replaced by ``[secret]`` in every string of it
+        (property values, outputs, diagnostics, policy messages), before any format escapes them:
+        a secret holding ``"``, ``&`` or ``|`` cannot survive as ``\\"``, ``&amp;`` or ``\\|``."""
+        clean = scrubber(self.secrets())
+        redacted: PreviewResult = scrub_model(self, clean)
+        return redacted
 
     def failing(self, fail_on: str) -> list[Violation]:
         return self.policies.failing(fail_on)
@@ -96,5 +105,10 @@ def run_preview(
     with packs:
         run = run_loaded(project, config, prior=old, organization=organization, timeout_s=timeout_s)
         plan = diff(run.resources, old)
-        report = packs.analyze(run.resources)
+        try:
+            report = packs.analyze(run.resources)
+        except DryRunError as error:
+            # A pack's failure quotes its stderr, where an exception may repeat a secret it was given.
+            secrets = PreviewResult(run, plan, PolicyReport(), prior).secrets()
+            raise error.scrubbed(scrubber(secrets)) from None
     return PreviewResult(run, plan, report, prior, summary_markdown)

@@ -42,6 +42,7 @@ from pulumi_dryrun.project import (
 )
 from pulumi_dryrun.resources import ResourceRecord
 from pulumi_dryrun.schema import ResourceSchema, restore_integers
+from pulumi_dryrun.values import scrubber, secret_plaintexts
 
 BOOTSTRAP = Path(__file__).resolve().parent / "child" / "bootstrap.py"
 DEFAULT_TIMEOUT_S = 600.0
@@ -129,8 +130,27 @@ def run_loaded(
         schemas=reports.schemas,
     )
     engine = RecordingEngine()
-    with ProgramHost(monitor, engine, reports) as host:
-        output = _run_child(python, project, config, organization, host, monitor, timeout_s)
+    try:
+        with ProgramHost(monitor, engine, reports) as host:
+            output = _run_child(python, project, config, organization, host, monitor, timeout_s)
+        return _finished_run(project, config, monitor, engine, host, output)
+    except DryRunError as error:
+        # A failure quotes the program's own words and output: no secret of the run may be in them.
+        values: list[Any] = [dict(r.inputs) for r in monitor.registrations.values()]
+        values += [dict(r.outputs) for r in monitor.registrations.values()]
+        raise error.scrubbed(scrubber([*config.secret_values, *secret_plaintexts(values)])) from None
+
+
+def _finished_run(
+    project: Project,
+    config: StackConfig,
+    monitor: RecordingMonitor,
+    engine: RecordingEngine,
+    host: ProgramHost,
+    output: list[tuple[str, str]],
+) -> ProgramRun:
+    """The run of a program that finished, or the error it ended with."""
+    reports = host.reports
     if monitor.duplicates:
         urn = sorted(set(monitor.duplicates))[0]
         raise DryRunError(

@@ -7,8 +7,9 @@ assets and archives are other signature objects, passed through untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -128,12 +129,42 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     Longest first, so a secret that contains another is replaced whole. Plaintexts shorter than
     ``MIN_SCRUBBED_SECRET_CHARS`` are left: they cannot be told apart from ordinary words.
     """
+    return scrubber(secrets)(text)
+
+
+def scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
+    """``scrub`` with its pattern compiled once, for many strings."""
     candidates = sorted(
         {secret for secret in secrets if len(secret) >= MIN_SCRUBBED_SECRET_CHARS and secret != REDACTED},
         key=len,
         reverse=True,
     )
     if not candidates:
-        return text
+        return lambda text: text
     pattern = re.compile("|".join(re.escape(secret) for secret in candidates))
-    return pattern.sub(REDACTED, text)
+    return lambda text: pattern.sub(REDACTED, text) if text else text
+
+
+def scrub_model(value: Any, clean: Callable[[str], str]) -> Any:
+    """``value`` with ``clean`` applied to every string inside it, before any format escapes it.
+
+    Walks frozen dataclasses (rebuilt with ``dataclasses.replace``), mappings (keys and values),
+    lists and tuples; strings of a ``str`` subclass (enumerations) and other objects are left as
+    they are. Complexity: O(size of value), each string scanned once.
+    """
+    if type(value) is str:
+        return clean(value)
+    if isinstance(value, dict):
+        return {scrub_model(key, clean): scrub_model(item, clean) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_model(item, clean) for item in value]
+    if isinstance(value, tuple):
+        return tuple(scrub_model(item, clean) for item in value)
+    if isinstance(value, Mapping):
+        return {scrub_model(key, clean): scrub_model(item, clean) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            each.name: scrub_model(getattr(value, each.name), clean) for each in dataclasses.fields(value) if each.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value
