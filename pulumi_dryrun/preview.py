@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pulumi_dryrun.analyzer import Violation
 from pulumi_dryrun.diff import Plan, diff
 from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.monitor import LogEntry
 from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks, PolicyReport
 from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S, ProgramRun, run_loaded
@@ -111,4 +112,6 @@ def run_preview(
             # A pack's failure quotes its stderr, where an exception may repeat a secret it was given.
             secrets = PreviewResult(run, plan, PolicyReport(), prior).secrets()
             raise error.scrubbed(scrubber(secrets)) from None
+    if prior is not None and prior.warnings:
+        run = replace(run, log=run.log + tuple(LogEntry("warning", warning, None) for warning in prior.warnings))
     return PreviewResult(run, plan, report, prior, summary_markdown)

@@ -315,13 +315,39 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     )
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML as the CLI reads its project and stack files: a date-like value stays the text it is."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """A YAML timestamp (``2024-01-01``) as its text, which is what the CLI hands the program.
+
+    One that is not a real date (``2024-13-01``) is refused with its line: it is almost always a typo.
+    """
+    text = str(loader.construct_scalar(node))
+    try:
+        yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as error:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} looks like a date but is not one ({error}); quote it if it is text", node.start_mark
+        ) from None
+    return text
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def _read_yaml_mapping(file: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = yaml.load(file.read_text(encoding="utf-8"), Loader=_ConfigLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        raise DryRunError(str(file), where, f"is not valid YAML: {error}.", "fix the YAML syntax.") from error
+        parts = [getattr(error, "context", None), getattr(error, "problem", None)]
+        problem = "; ".join(str(part) for part in parts if part) or str(error).splitlines()[0]
+        raise DryRunError(
+            str(file), where, f"is not valid YAML: {problem}.", "fix the YAML syntax (quote a value that is text)."
+        ) from None
     except OSError as error:
         raise DryRunError(str(file), "", f"cannot be read: {error.strerror}.", "") from error
     if document is None:

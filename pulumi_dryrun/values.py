@@ -42,10 +42,23 @@ def from_value(value: struct_pb2.Value) -> Any:
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    """Plain Python values (wire form) as a protobuf Struct."""
+    """Plain Python values (wire form) as a protobuf Struct, sealed secrets given as unknown secrets."""
     struct = struct_pb2.Struct()
-    struct.update(dict(values))
+    struct.update(unsealed(dict(values)))
     return struct
+
+
+def unsealed(value: Any) -> Any:
+    """``value`` as a program may be given it: a sealed secret (a state file's ciphertext, which only
+    the stack's secrets provider could open) becomes a secret whose value is unknown, as a preview
+    that cannot read it would show it; everything else is unchanged. Complexity: O(size of value)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG and "value" not in value:
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN}
+        return {key: unsealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unsealed(item) for item in value]
+    return value
 
 
 def is_secret(value: Any) -> bool:

@@ -179,3 +179,16 @@ def test_main_may_name_a_program_directory(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "__main__.py").write_text("")
     assert load_project(tmp_path).program == tmp_path / "src"
+
+
+def test_a_date_stays_the_text_the_cli_passes(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n  shop:since: 2024-01-01\n"}))
+    assert load_stack_config(project, "dev").values["shop:since"] == "2024-01-01"
+
+
+def test_a_date_like_value_that_is_no_date_is_one_paragraph(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:x: 2024-13-01\n"}))
+    with pytest.raises(DryRunError, match="'2024-13-01' looks like a date but is not one") as caught:
+        load_stack_config(project, "dev")
+    assert caught.value.path == "line 3"
+    assert "\n" not in str(caught.value)

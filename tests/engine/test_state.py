@@ -133,20 +133,114 @@ def test_dependency_order_puts_dependencies_first_and_is_stable() -> None:
     assert [r.name for r in dependency_order([a, z, m])] == ["m", "z", "a"]
 
 
+STATES = Path(__file__).resolve().parents[1] / "fixtures" / "states"
+COUNTDOWN = Path(__file__).resolve().parents[1] / "fixtures" / "countdown_project"
+ROLE = "urn:pulumi:foo::countdown::aws:iam/role:Role::countDown_watcher-iamrole"
+
+
+def _resource(**fields: Any) -> dict[str, Any]:
+    return {"urn": BUCKET, "type": "aws:s3/bucket:Bucket", "custom": True, **fields}
+
+
+def _export(*resources: Any, version: Any = 3) -> dict[str, Any]:
+    return {"version": version, "deployment": {"resources": list(resources)}}
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
 @pytest.mark.parametrize(
-    ("document", "problem"),
+    ("document", "path", "problem"),
     [
-        ("not json", "is not JSON"),
-        ({"resources": []}, "has no `deployment`"),
-        ({"version": 2, "deployment": {}}, "deployment version 2 is not supported"),
-        ({"version": 3, "deployment": {"resources": [{"id": "x"}]}}, "is not a resource"),
+        ("not json", "line 1", "is not JSON"),
+        ([1, 2], "", "a JSON list, not an object"),
+        ({"resources": []}, "", "has no `deployment`"),
+        ({"version": 2, "deployment": {}}, "version", "deployment version 2 is not supported"),
+        ({"version": 5, "deployment": {}}, "version", "deployment version 5 is not supported"),
+        ({"version": "3", "deployment": {}}, "version", "must be a deployment version number"),
+        ({"version": 3, "deployment": []}, "deployment", "must be an object, not a list"),
+        ({"version": 3, "deployment": {"resources": {}}}, "deployment.resources", "must be a list of resources"),
+        (_export({"id": "x"}), "deployment.resources[0]", "is not a resource"),
+        (_export("urn:pulumi:x"), "deployment.resources[0]", "is not a resource"),
+        (_export(_resource(urn="arn:aws:s3:::logs")), "deployment.resources[0].urn", "is not a URN"),
+        (_export(_resource(urn=7)), "deployment.resources[0].urn", "must be a URN string, not a number"),
+        (_export(_resource(parent="nope")), "deployment.resources[0].parent", "is not a URN"),
+        (_export(_resource(dependencies="urn")), "deployment.resources[0].dependencies", "must be a list"),
+        (_export(_resource(dependencies=["x"])), "deployment.resources[0].dependencies[0]", "is not a URN"),
+        (_export(_resource(custom="yes")), "deployment.resources[0].custom", "must be true or false"),
+        (_export(_resource(inputs=[1])), "deployment.resources[0].inputs", "must be an object of properties"),
+        (_export(_resource(provider="x::y")), "deployment.resources[0].provider", "is not a URN"),
+        (_export(_resource(customTimeouts={"create": "soon"})), "deployment.resources[0].customTimeouts.create", "is not a duration"),
+        (_export(_resource(customTimeouts=[20])), "deployment.resources[0].customTimeouts", "must be an object"),
+        (_export(_resource(outputs={"pw": {SECRET_SIG_KEY: SECRET_SIG}})), "deployment.resources[0].outputs.pw", "needs a `ciphertext`"),
+        (_export(_resource(propertyDependencies=[])), "deployment.resources[0].propertyDependencies", "must be an object"),
+        (_export(_resource(), _resource()), "deployment.resources[1].urn", r"appears twice \(also at deployment\.resources\[0\]\)"),
+        (_export(_resource(inputs=_nested(300))), "deployment.resources[0].inputs", "nested deeper than 200 levels"),
+        ("[" * 100_000 + "]" * 100_000, "", "nested deeper than 200 levels"),
     ],
 )
-def test_bad_state_files(tmp_path: Path, document: Any, problem: str) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(document if isinstance(document, str) else json.dumps(document))
-    with pytest.raises(DryRunError, match=problem):
-        read_state(path)
+def test_every_malformed_state_is_one_paragraph_naming_the_file_and_path(
+    tmp_path: Path, document: Any, path: str, problem: str
+) -> None:
+    file = tmp_path / "bad.json"
+    file.write_text(document if isinstance(document, str) else json.dumps(document))
+    with pytest.raises(DryRunError, match=problem) as caught:
+        read_state(file)
+    assert caught.value.file == str(file)
+    assert caught.value.path.startswith(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_non_utf8_state_is_exit_2_naming_the_byte(tmp_path: Path) -> None:
+    file = tmp_path / "latin1.json"
+    file.write_bytes(b'{"version": 3, "deployment": {"resources": [{"urn": "caf\xe9"}]}}')
+    with pytest.raises(DryRunError, match="is not UTF-8") as caught:
+        read_state(file)
+    assert caught.value.path == "byte 56"
+
+
+def test_a_deleted_copy_beside_the_live_resource_is_not_a_duplicate(tmp_path: Path) -> None:
+    snapshot = read_state(write(tmp_path, _export(_resource(delete=True, id="old"), _resource(id="new"))))
+    assert [record.id for record in snapshot.resources] == ["new"]
+
+
+@pytest.mark.parametrize("version", ["v3", "v4"])
+def test_real_exports_with_ciphertext_secrets(version: str) -> None:
+    snapshot = read_state(STATES / f"checkpoint-secrets-{version}.json")
+    role = snapshot.by_urn()[ROLE]
+    assert role.outputs["uniqueId"] == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "IkFST0FKQlFBTlBGRVhGVzJTRVZKTSI="}
+    assert role.property_dependencies == {"assumeRolePolicy": ()}
+    assert role.parent == "urn:pulumi:foo::countdown::aws:serverless:Function::countDown_watcher"
+
+
+def test_a_v4_export_with_go_durations_output_values_and_pending_operations() -> None:
+    snapshot = read_state(STATES / "checkpoint-secrets-v4.json")
+    logs = snapshot.by_urn()["urn:pulumi:foo::countdown::aws:cloudwatch/logGroup:LogGroup::heartbeat-func-logs"]
+    assert logs.custom_timeouts == {"create": "1200s", "update": "5400s", "delete": "0.5s"}
+    topic = snapshot.by_urn()["urn:pulumi:foo::countdown::cloud:topic:Topic::countDown"]
+    assert topic.outputs == {"topicArn": "arn:aws:sns:us-east-2:153052954103:countDown-9d430501c4510322"}
+    [warning] = snapshot.warnings
+    assert "1 pending operation(s) (creating)" in warning
+
+
+@pytest.mark.parametrize("version", ["v3", "v4"])
+def test_a_preview_against_a_real_export_with_output_only_ciphertexts(
+    version: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maiaplan.cli import main
+
+    state = STATES / f"checkpoint-secrets-{version}.json"
+    code = main(["preview", "--project", str(COUNTDOWN), "--stack", "foo", "--state", str(state), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    document = json.loads(captured.out)
+    assert document["outputs"]["roleUniqueId"] == "[secret]"
+    warnings = [entry["message"] for entry in document["diagnostics"] if entry["severity"] == "warning"]
+    assert any("pending operation" in message for message in warnings) == (version == "v4")
 
 
 def test_missing_state_file(tmp_path: Path) -> None:
