@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pulumi_dryrun.analyzer import Violation
@@ -25,6 +27,12 @@ def maiaplan_version() -> str:
 def state_manifest_version() -> str:
     """What a ``--save-state`` snapshot names as the tool that wrote it."""
     return f"maiaplan-{maiaplan_version()}"
+
+
+def project_path(path: Path, result: PreviewResult) -> str:
+    """``path`` relative to the project's directory (``policies``, ``../guard``), so that a report is
+    the same bytes in every checkout."""
+    return Path(os.path.relpath(Path(path).resolve(), result.run.project.directory)).as_posix()
 
 
 # The CLI's symbols for each operation.

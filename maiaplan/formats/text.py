@@ -5,6 +5,7 @@ from __future__ import annotations
 from maiaplan.formats.common import (
     SYMBOLS,
     display_value,
+    project_path,
     result_line,
     step_label,
     summary_lines,
@@ -56,7 +57,7 @@ def _prior_line(result: PreviewResult) -> str:
     prior = result.prior
     if prior is None:
         return "Prior state: none (every resource is new)"
-    source = str(prior.file) if prior.file else "given"
+    source = project_path(prior.file, result) if prior.file else "given"
     if prior.rebased_from:
         return f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
     return f"Prior state: {source}"
@@ -135,7 +136,7 @@ def _policies(result: PreviewResult, paint: _Paint) -> list[str]:
     for pack in result.policies.packs:
         failed = any(not violation.waived and violation.blocking for violation in pack.violations)
         mark = "❌" if failed else ("⚠️ " if pack.violations else "✅")
-        lines.append(f"    {mark} {pack.info.name}@v{pack.info.version} ({pack.directory})")
+        lines.append(f"    {mark} {pack.info.name}@v{pack.info.version} ({project_path(pack.directory, result)})")
         for violation in pack.violations:
             level = tier(violation)
             lines.append(
