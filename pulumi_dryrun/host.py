@@ -66,6 +66,14 @@ class BootstrapReports:
             self.finished_threads = tuple(str(name) for name in document.get("threads", ()))
             self.ended.set()
 
+        def incompatible(document: dict[str, Any]) -> None:
+            missing = ", ".join(str(name) for name in document.get("missing", []))
+            self.problems.append(
+                f"the project's Pulumi SDK ({document.get('sdk')}) lacks {missing}, which the dry run reads "
+                "resource schemas with; install a Pulumi SDK from 3.200 to 3.x in the project's environment"
+            )
+            self.ended.set()
+
         def waiting(document: dict[str, Any]) -> None:
             self.waiting = document
             self.probed.set()
@@ -76,6 +84,7 @@ class BootstrapReports:
             "Failed": failed,
             "Finished": finished,
             "Waiting": waiting,
+            "Incompatible": incompatible,
         }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import engine_pb2, resource_pb2
+from pulumi.runtime.proto import engine_pb2, provider_pb2, resource_pb2
 
 from pulumi_dryrun import urns
 from pulumi_dryrun.mocks import PreviewProviders
@@ -124,7 +124,7 @@ class RecordingMonitor:
         parent = request.parent or None
         urn = urns.make_urn(self.stack, self.project, parent, request.type, request.name)
         inputs = from_struct(request.object)
-        options = {
+        options: dict[str, Any] = {
             "dependencies": tuple(sorted(set(request.dependencies))),
             "property_dependencies": {
                 key: tuple(sorted(set(value.urns))) for key, value in sorted(request.propertyDependencies.items())
@@ -222,7 +222,7 @@ class RecordingMonitor:
         answer = self.preview.invoke(request.tok, args)
         with self._lock:
             self.invokes.append((request.tok, args))
-        return resource_pb2.CallResponse(**{"return": to_struct(answer)})
+        return provider_pb2.CallResponse(**{"return": to_struct(answer)})
 
     def _get_resource(self, urn: str) -> Any:
         """``pulumi:pulumi:getResource``: a registered resource's URN, id and state, by URN."""

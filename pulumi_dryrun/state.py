@@ -282,7 +282,9 @@ def _kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return {str: "string", list: "list", dict: "object"}.get(type(value), type(value).__name__)
+    if isinstance(value, str):
+        return "string"
+    return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else type(value).__name__
 
 
 def _too_deep(document: Any, limit: int) -> str | None:

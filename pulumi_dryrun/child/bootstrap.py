@@ -16,7 +16,8 @@ program used, before its first registration (``Describe``); that the program's c
 (``Returned``); its failure (``Failed``) or its end (``Finished``); and, when the engine probes a
 program that does not finish (SIGUSR1), what it is doing (``Waiting``). It needs nothing but the
 standard library and the Pulumi SDK the program imports: it runs with the project's packages, not
-the engine's. When the engine's process dies, the ``--lifeline`` pipe closes and the program ends.
+the engine's. The private SDK internals it needs are checked at start (``compat``): an SDK that
+lacks them is reported (``Incompatible``) rather than misread. When the engine's process dies, the ``--lifeline`` pipe closes and the program ends.
 """
 
 from __future__ import annotations
@@ -65,14 +66,17 @@ class Reporter:
         call(json.dumps(payload, default=str).encode("utf-8"), timeout=60)
 
 
-def _load_describe() -> ModuleType:
-    """``describe.py`` beside this file, under a private name the program cannot collide with."""
-    spec = importlib.util.spec_from_file_location("_pulumi_dryrun_describe", HERE / "describe.py")
+def _load_child_package() -> ModuleType:
+    """This directory's package (``compat``, ``describe``), under a private name the program cannot
+    collide with, without putting the engine on the program's ``sys.path``."""
+    spec = importlib.util.spec_from_file_location(
+        "_pulumi_dryrun_child", HERE / "__init__.py", submodule_search_locations=[str(HERE)]
+    )
     assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package
+    spec.loader.exec_module(package)
+    return package
 
 
 def _watch_lifeline(fd: int) -> None:
@@ -132,7 +136,6 @@ def main() -> int:
         import grpc
         import pulumi
         import pulumi.runtime
-        from pulumi.runtime.stack import register_stack_transformation
     except ImportError:
         print(traceback.format_exc(), file=sys.stderr)
         print(
@@ -142,7 +145,13 @@ def main() -> int:
         )
         return 1
     reporter = Reporter(grpc, args.monitor)
-    describe = _load_describe()
+    _load_child_package()
+    compat = importlib.import_module("_pulumi_dryrun_child.compat")
+    describe = importlib.import_module("_pulumi_dryrun_child.describe")
+    missing = compat.missing()
+    if missing:
+        reporter.send("Incompatible", {"sdk": compat.sdk_version(), "missing": missing})
+        return 1
 
     config = pulumi.runtime.get_config_env()
     pulumi.runtime.set_all_config(config, pulumi.runtime.get_config_secret_keys_env())
@@ -209,9 +218,14 @@ def main() -> int:
         )
 
     signal.signal(signal.SIGUSR1, probe)
+    if compat.untested():
+        pulumi.log.warn(
+            f"the project's Pulumi SDK {compat.sdk_version()} is outside the versions the offline preview "
+            "is tested with (3.200 to 3.x); check its results with the real CLI."
+        )
 
     async def run_program() -> None:
-        register_stack_transformation(note)
+        pulumi.runtime.register_stack_transformation(note)
         runpy.run_path(str(program), run_name="__main__")
         reporter.send("Returned", {})
         # Let the registrations the program queued start before the SDK waits for them: the SDK

@@ -7,9 +7,9 @@ side reads with ``pulumi_dryrun.schema.parse_schema``.
 
 The provider SDKs are generated from the providers' schemas: an ``integer`` property is annotated
 ``int``, a ``number`` ``float``, an object property with an ``@input_type``/``@output_type`` class.
-The wire (camelCase) names and the annotations come from the SDK's own resolver
-(``pulumi._types._raw_return_hints``: the getter's ``@pulumi.getter(name=...)`` and its resolved
-return hint), so forward references and nested types resolve as the SDK resolves them.
+The wire (camelCase) names and the annotations come from the SDK's own resolver (through
+``compat``: the getter's ``@pulumi.getter(name=...)`` and its resolved return hint), so forward
+references and nested types resolve as the SDK resolves them.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi import _types as pulumi_types
 from pulumi.output import Output
+
+from . import compat
 
 _SEQUENCE_ORIGINS = (list, tuple, collections.abc.Sequence, collections.abc.MutableSequence)
 _MAPPING_ORIGINS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
@@ -106,7 +107,7 @@ def _collect(annotation: Any, members: _Members) -> None:
     elif origin is not None:
         members.anything = True
     elif isinstance(annotation, type):
-        if pulumi_types.is_input_type(annotation) or pulumi_types.is_output_type(annotation):
+        if compat.is_input_type(annotation) or compat.is_output_type(annotation):
             members.classes.append(annotation)
         elif typing.is_typeddict(annotation) or annotation is Output:
             # The *ArgsDict twin of an input class is keyed by Python names; the class beside it in
@@ -152,7 +153,7 @@ def _object_fields(classes: tuple[type, ...]) -> dict[str, Shape]:
 def _wire_hints(cls: type) -> dict[str, Any]:
     """Wire name → annotation of a generated class's properties; empty when hints do not resolve."""
     try:
-        return dict(pulumi_types._raw_return_hints(cls))
+        return dict(compat.raw_return_hints(cls))
     except Exception:
         return {}
 
@@ -173,7 +174,7 @@ def args_class(resource_class: type) -> type | None:
     if module is not None:
         candidates += [getattr(module, f"{resource_class.__name__}{suffix}", None) for suffix in ("InitArgs", "Args")]
     for candidate in candidates:
-        if isinstance(candidate, type) and pulumi_types.is_input_type(candidate):
+        if isinstance(candidate, type) and compat.is_input_type(candidate):
             return candidate
     return None
 
