@@ -1,4 +1,8 @@
-"""The offline dry-run engine: any Pulumi Python project previewed in-process, without the CLI.
+"""The offline dry-run engine: any Pulumi Python project previewed as the CLI runs it, without the CLI.
+
+The program runs in its own process, with the project's interpreter, behind a gRPC resource monitor
+(``runner``, ``host``, ``child/``); the engine knows nothing of the application that calls it, and
+reports every failure as a ``DryRunError`` (``errors``).
 
 Public API:
 

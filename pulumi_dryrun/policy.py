@@ -117,7 +117,11 @@ class PolicyPacks:
         self._starts: list[Future[None]] = []
 
     def __enter__(self) -> PolicyPacks:
-        self._starts = [self._executor.submit(session.start) for session in self._sessions]
+        try:
+            self._starts = [self._executor.submit(session.start) for session in self._sessions]
+        except BaseException:  # an interruption between two starts: stop the ones begun
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:

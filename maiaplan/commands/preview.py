@@ -1,9 +1,10 @@
 """``maiaplan preview --stack NAME``: the offline dry run of a Pulumi project, policies included.
 
-Runs the project's program in-process under a preview (no Pulumi CLI, no cloud credentials), diffs
+Runs the project's program under a preview in a process of its own, behind a resource monitor, as the
+Pulumi CLI does (no CLI, no cloud credentials; the engine is ``pulumi_dryrun``), diffs
 it against a prior state, runs the policy packs over the analyzer protocol, and reports in one of
 five formats. Exit 0 when nothing fails the preview, 1 on a violation at or above ``--fail-on``,
-2 on bad input or a failing program. docs/preview.md documents the command and its JSON.
+2 on bad input or a failing program, 130/143 when interrupted by SIGINT/SIGTERM. docs/preview.md documents the command and its JSON.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def register(subparsers: Any) -> None:
         "preview",
         help="dry-run a Pulumi project offline: what would change, and is it allowed",
         description=(
-            "Run the Pulumi program in-process as `pulumi preview` would (no CLI, no credentials), "
+            "Run the Pulumi program in its own process as `pulumi preview` does (no CLI, no credentials), "
             "diff it against a prior state and check it with policy packs."
         ),
     )

@@ -1,4 +1,4 @@
-"""The demo program run in-process under a preview: what the recording monitor records."""
+"""The demo program run under a preview, in its own process: what the recording monitor records."""
 
 from __future__ import annotations
 
