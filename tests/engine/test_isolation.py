@@ -193,3 +193,29 @@ def test_a_signal_stops_the_program_and_every_pack_and_leaves_no_file(
     assert not out.exists()
     time.sleep(0.5)
     assert _marked_processes(marker) == []
+
+
+def test_the_timeout_option_stops_a_hanging_program_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = small_project(tmp_path, "import time\nprint('waiting for godot')\nwhile True:\n    time.sleep(0.1)\n")
+    out = tmp_path / "report.json"
+    code = main(["preview", "--project", str(project), "--stack", "dev", "--timeout", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "did not finish within 2 s: its code was still running at __main__.py:4" in err
+    assert "its last output: waiting for godot" in err
+    assert not out.exists()
+
+
+def test_a_program_can_still_log_and_read_its_config(tmp_path: Path) -> None:
+    project = small_project(
+        tmp_path,
+        "import pulumi\nfrom pulumi_aws import get_region\n"
+        "pulumi.log.info('hello')\npulumi.log.debug('not shown')\n"
+        "pulumi.export('region', get_region().name)\npulumi.export('config', pulumi.Config('aws').get('region'))\n",
+    )
+    run = run_program(project, "dev", timeout_s=120)
+    assert run.outputs == {"region": "eu-west-1", "config": "eu-west-1"}
+    messages = [entry.message for entry in run.log]
+    assert "hello" in messages and "not shown" not in messages
