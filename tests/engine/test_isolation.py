@@ -219,3 +219,20 @@ def test_a_program_can_still_log_and_read_its_config(tmp_path: Path) -> None:
     assert run.outputs == {"region": "eu-west-1", "config": "eu-west-1"}
     messages = [entry.message for entry in run.log]
     assert "hello" in messages and "not shown" not in messages
+
+
+@pytest.mark.parametrize("format_", ["json", "junit", "text"])
+def test_same_bytes_whatever_the_hash_seed_and_the_checkout_directory(tmp_path: Path, format_: str) -> None:
+    reports = []
+    for seed, checkout in (("1", tmp_path / "a"), ("4242", tmp_path / "b" / "deeper")):
+        shutil.copytree(DEMO, checkout / "demo_project")
+        shutil.copytree(PACK, checkout / "demo_pack")
+        out = checkout / "report"
+        subprocess.run(
+            [sys.executable, "-m", "maiaplan.cli", "preview", "--project", "demo_project", "--stack", "oversized",
+             "--policy-pack", "demo_pack", "--format", format_, "--out", str(out)],
+            cwd=checkout, env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed}, check=False,
+        )  # fmt: skip
+        reports.append(out.read_bytes())
+    assert reports[0] == reports[1]
+    assert str(tmp_path).encode() not in reports[0]
