@@ -110,13 +110,16 @@ def with_overrides(project: Project, config: StackConfig, overrides: Mapping[str
     if not overrides:
         return config
     values = dict(config.values)
+    secret_values = set(config.secret_values)
     for raw_key, value in overrides.items():
         key = _qualify(raw_key, project.name)
         declared = project.declarations.get(key)
         if declared is not None and declared.type is not None:
             _check_type(Path("--config"), key, declared.type, value, secret=False)
         values[key] = config_string(value)
-    return replace(config, values=dict(sorted(values.items())))
+        if key in config.secret_keys and values[key] and values[key] != SECRET_PLACEHOLDER:
+            secret_values.add(values[key])  # a secret given on the command line stays secret
+    return replace(config, values=dict(sorted(values.items())), secret_values=tuple(sorted(secret_values)))
 
 
 def find_project_file(directory: Path) -> Path:

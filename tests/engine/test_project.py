@@ -192,3 +192,10 @@ def test_a_date_like_value_that_is_no_date_is_one_paragraph(tmp_path: Path) -> N
         load_stack_config(project, "dev")
     assert caught.value.path == "line 3"
     assert "\n" not in str(caught.value)
+
+
+def test_a_secret_key_set_on_the_command_line_stays_secret(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n"}))
+    config = with_overrides(project, load_stack_config(project, "dev"), {"apiKey": "k3y-from-ci"})
+    assert config.values["shop:apiKey"] == "k3y-from-ci"
+    assert "k3y-from-ci" in config.secret_values
