@@ -119,6 +119,9 @@ class _Monitor(resource_pb2_grpc.ResourceMonitorServicer):
     def ReadResource(self, request: Any, context: grpc.ServicerContext) -> Any:
         return self._answer(self._monitor.ReadResource, request, context)
 
+    def ExistsResource(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._answer(self._monitor.ExistsResource, request, context)
+
     def RegisterResource(self, request: Any, context: grpc.ServicerContext) -> Any:
         return self._answer(self._monitor.RegisterResource, request, context)
 

@@ -37,6 +37,9 @@ class PreviewProviders:
     def prior(self, urn: str) -> ResourceRecord | None:
         return self._prior.get(urn)
 
+    def prior_resources(self) -> list[ResourceRecord]:
+        return list(self._prior.values())
+
     def custom_resource(
         self,
         urn: str,

@@ -224,6 +224,15 @@ class RecordingMonitor:
             self.invokes.append((request.tok, args))
         return provider_pb2.CallResponse(**{"return": to_struct(answer)})
 
+    def ExistsResource(self, request: resource_pb2.ExistsResourceRequest) -> Any:
+        """Whether a resource of ``type`` with ``id`` exists: known when the prior state or this
+        preview has it; otherwise unknown, as only the provider's ``Read`` could tell."""
+        with self._lock:
+            known = [*self.registrations.values()]
+        known += self.preview.prior_resources()
+        exists = any(record.type == request.type and record.id == request.id for record in known)
+        return resource_pb2.ExistsResourceResponse(exists=exists, unknown=not exists)
+
     def _get_resource(self, urn: str) -> Any:
         """``pulumi:pulumi:getResource``: a registered resource's URN, id and state, by URN."""
         with self._lock:
