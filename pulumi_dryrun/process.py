@@ -86,7 +86,8 @@ class ProcessGroup:
             self.first_stdout_line.put(None)
 
     def output(self) -> list[tuple[str, str]]:
-        """What the process printed, as (stream, line) pairs: stdout (first line included) then stderr."""
+        """What the process printed, as (stream, line) pairs: stdout (first line included) then stderr;
+        a stream that printed more than ``KEPT_LINES`` keeps its last ones, after a note of how many went."""
         self.join_readers()
         first: list[str] = []
         try:
@@ -96,7 +97,12 @@ class ProcessGroup:
                 self.first_stdout_line.put(line)
         except queue.Empty:
             pass
-        return [("stdout", line) for line in [*first, *self.stdout]] + [("stderr", line) for line in self.stderr]
+        def noted(stream: str, head: list[str], tail: list[str]) -> list[tuple[str, str]]:
+            dropped = self.dropped[stream]
+            note = [f"[{dropped} line(s) of {stream} not kept]\n"] if dropped else []
+            return [(stream, line) for line in [*head, *note, *tail]]
+
+        return noted("stdout", first, list(self.stdout)) + noted("stderr", [], list(self.stderr))
 
     def join_readers(self, timeout_s: float = 5.0) -> None:
         """Wait for the output readers (the process has exited, or its pipes were closed)."""

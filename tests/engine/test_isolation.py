@@ -236,3 +236,11 @@ def test_same_bytes_whatever_the_hash_seed_and_the_checkout_directory(tmp_path: 
         reports.append(out.read_bytes())
     assert reports[0] == reports[1]
     assert str(tmp_path).encode() not in reports[0]
+
+
+def test_a_program_that_prints_without_end_keeps_its_last_lines(tmp_path: Path) -> None:
+    project = small_project(tmp_path, "for i in range(50_000):\n    print('line', i)\n")
+    run = run_program(project, "dev", timeout_s=120)
+    messages = [entry.message for entry in run.log]
+    assert messages[:2] == ["line 0", "[47999 line(s) of stdout not kept]"]
+    assert messages[-1] == "line 49999"
