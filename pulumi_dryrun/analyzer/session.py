@@ -5,7 +5,8 @@ under ``pulumi preview --policy-pack``. It reproduces the CLI's side of the prot
 (``sdk/go/common/resource/plugin/analyzer_plugin.go``, ``pkg/resource/analyzer/config.go``,
 ``pkg/resource/deploy/step_generator.go`` in pulumi/pulumi):
 
-1. start ``python -u -m pulumi.policy <engine-address> .`` in the pack's directory (with the
+1. start ``python -u -m pulumi.policy <engine-address> .`` in the pack's directory, in a process
+   group of its own (``pulumi_dryrun.process``), (with the
    pack's virtualenv when ``PulumiPolicy.yaml`` names one that exists), with the CLI's environment
    (``PULUMI_CONFIG``, ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_ORGANIZATION``,
    ``PULUMI_DRY_RUN``), and read the gRPC port from the first line of its stdout;
@@ -14,7 +15,7 @@ under ``pulumi preview --policy-pack``. It reproduces the CLI's side of the prot
    defaults, then the pack's initial config, then the ``--policy-pack-config`` file (``all`` first,
    then each policy), the result validated against each policy's schema;
 4. ``Analyze`` for each resource (its inputs), then one ``AnalyzeStack`` (outputs);
-5. interrupt the process, which stops the pack's server cleanly.
+5. interrupt the process group, which stops the pack's server cleanly (then kill what is left).
 
 The pack's engine address: pulumi-policy parses it but never dials it (the pack configures the
 Pulumi runtime without an engine, so its logs go to stderr, which the session keeps), so the
