@@ -5,9 +5,9 @@ under ``pulumi preview --policy-pack``. It reproduces the CLI's side of the prot
 (``sdk/go/common/resource/plugin/analyzer_plugin.go``, ``pkg/resource/analyzer/config.go``,
 ``pkg/resource/deploy/step_generator.go`` in pulumi/pulumi):
 
-1. start ``python -u -m pulumi.policy <engine-address> .`` in the pack's directory, in a process
-   group of its own (``pulumi_dryrun.process``), (with the
-   pack's virtualenv when ``PulumiPolicy.yaml`` names one that exists), with the CLI's environment
+1. start ``python -u -m pulumi.policy <engine-address> .`` in the pack's directory and in a process
+   group of its own (``pulumi_dryrun.process``), with the pack's virtualenv when
+   ``PulumiPolicy.yaml`` names one that exists, with the CLI's environment
    (``PULUMI_CONFIG``, ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_ORGANIZATION``,
    ``PULUMI_DRY_RUN``), and read the gRPC port from the first line of its stdout;
 2. ``Handshake`` (a pack may leave it unimplemented), ``ConfigureStack``, ``GetAnalyzerInfo``;
