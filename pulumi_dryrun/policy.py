@@ -22,6 +22,7 @@ from pulumi_dryrun.analyzer import (
     PolicyPackSession,
     Violation,
 )
+from pulumi_dryrun.analyzer.session import CALL_TIMEOUT_S, START_TIMEOUT_S
 from pulumi_dryrun.errors import DryRunError
 from pulumi_dryrun.resources import ResourceRecord
 
@@ -99,6 +100,7 @@ class PolicyPacks:
         stack: str,
         config: Mapping[str, str],
         organization: str = "organization",
+        timeout_s: float = START_TIMEOUT_S + CALL_TIMEOUT_S,
     ) -> None:
         self._requests = list(packs)
         # Paths are resolved now: the program changes the working directory while the packs start.
@@ -110,6 +112,9 @@ class PolicyPacks:
                 organization=organization,
                 config=dict(config),
                 policy_config=request.config.resolve() if isinstance(request.config, Path) else request.config,
+                # A preview's timeout bounds each pack's start and each of its calls too.
+                start_timeout_s=min(START_TIMEOUT_S, timeout_s),
+                call_timeout_s=min(CALL_TIMEOUT_S, timeout_s),
             )
             for request in self._requests
         ]

@@ -101,7 +101,12 @@ def run_preview(
     prior = load_prior(state, project, config)
     old = prior.by_urn() if prior is not None else {}
     packs = PolicyPacks(
-        policy_packs, project=project.name, stack=config.stack, config=config.values, organization=organization
+        policy_packs,
+        project=project.name,
+        stack=config.stack,
+        config=config.values,
+        organization=organization,
+        timeout_s=timeout_s,
     )
     with packs:
         run = run_loaded(project, config, prior=old, organization=organization, timeout_s=timeout_s)

@@ -70,6 +70,9 @@ ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 # The CLI's gRPC limit for analyzer messages (rpcutil.GrpcChannelOptions: 400 MiB).
 _MAX_MESSAGE_BYTES = 400 * 1024 * 1024
 _STDERR_KEPT_LINES = 200
+# How long a pack may take to start (print its port), and to answer one call, by default.
+START_TIMEOUT_S = 60.0
+CALL_TIMEOUT_S = 300.0
 
 
 def _read_pack_project(pack_dir: Path) -> tuple[dict[str, Any], Path | None]:
@@ -146,8 +149,8 @@ class PolicyPackSession:
         stack_tags: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
         python: str | None = None,
-        start_timeout_s: float = 60.0,
-        call_timeout_s: float = 300.0,
+        start_timeout_s: float = START_TIMEOUT_S,
+        call_timeout_s: float = CALL_TIMEOUT_S,
     ) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         self.project, self.stack, self.organization = project, stack, organization

@@ -244,3 +244,12 @@ def test_a_program_that_prints_without_end_keeps_its_last_lines(tmp_path: Path) 
     messages = [entry.message for entry in run.log]
     assert messages[:2] == ["line 0", "[47999 line(s) of stdout not kept]"]
     assert messages[-1] == "line 49999"
+
+
+def test_the_timeout_bounds_a_pack_that_never_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    code = main(["preview", "--project", str(DEMO), "--stack", "dev", "--policy-pack", str(FIXTURES / "hanging_pack"),
+                 "--timeout", "5"])  # fmt: skip
+    assert code == 2
+    assert "DEADLINE_EXCEEDED" in capsys.readouterr().err
+    assert time.monotonic() - started < 40
