@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import gc
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -175,23 +176,28 @@ def main() -> int:
         reporter.send("Incompatible", {"sdk": compat.sdk_version(), "missing": missing})
         return 1
 
+    # As pulumi-language-python-exec does it, for the SDK versions a project may pin.
     config = pulumi.runtime.get_config_env()
-    pulumi.runtime.set_all_config(config, pulumi.runtime.get_config_secret_keys_env())
+    if hasattr(pulumi.runtime, "get_config_secret_keys_env") and hasattr(pulumi.runtime, "set_all_config"):
+        pulumi.runtime.set_all_config(config, pulumi.runtime.get_config_secret_keys_env())
+    else:
+        for key, value in config.items():
+            pulumi.runtime.set_config(key, value)
     from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
     engine = EngineWithoutDebug(engine_pb2_grpc.EngineStub(grpc.insecure_channel(args.engine)), engine_pb2.DEBUG)
-    pulumi.runtime.configure(
-        pulumi.runtime.Settings(
-            monitor=args.monitor,
-            engine=engine,
-            project=args.project,
-            stack=args.stack,
-            parallel=args.parallel,
-            dry_run=args.dry_run == "true",
-            organization=args.organization,
-            root_directory=args.root_directory,
-        )
-    )
+    settings = {
+        "monitor": args.monitor,
+        "engine": engine,
+        "project": args.project,
+        "stack": args.stack,
+        "parallel": args.parallel,
+        "dry_run": args.dry_run == "true",
+        "organization": args.organization,
+        "root_directory": args.root_directory,
+    }
+    accepted = inspect.signature(pulumi.runtime.Settings).parameters
+    pulumi.runtime.configure(pulumi.runtime.Settings(**{k: v for k, v in settings.items() if k in accepted}))
 
     program = Path(args.program)
     program_dir = program if program.is_dir() else program.parent
