@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT_DIR / "tests" / "policies"))  # the corpus builder
 
 from guard_corpus import CHIPS_PER_SKU, GUARD_CONFIG, ROOT, TENANTS, clean_corpus  # noqa: E402
 
-from maiaplan.analyzer import PolicyPackSession  # noqa: E402
-from maiaplan.resources import ResourceRecord  # noqa: E402
+from pulumi_dryrun.analyzer import PolicyPackSession  # noqa: E402
+from pulumi_dryrun.resources import ResourceRecord  # noqa: E402
 
 TARGET_S = 3.0
 

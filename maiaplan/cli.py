@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
 
 # Sub-command modules under maiaplan.commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except InputError as error:
+    except (InputError, DryRunError) as error:  # the engine's errors are bad input too: exit 2
         print(f"maiaplan: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return code

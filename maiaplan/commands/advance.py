@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from maiaplan.commands.gate import add_gate_arguments, judge, outcome_sentence
-from maiaplan.engine import maiaplan_version
+from maiaplan.formats.common import maiaplan_version
 from maiaplan.output import emit
 from maiaplan.rollout.audit import append, audit_log_path, who
 from maiaplan.rollout.report import decision_document, decision_json, decision_text, iso

@@ -1,34 +1,40 @@
 """``maiaplan preview --stack NAME``: the offline dry run of a Pulumi project, policies included.
 
-Runs the project's program in-process under a preview (no Pulumi CLI, no cloud credentials), diffs
+Runs the project's program under a preview in a process of its own, behind a resource monitor, as the
+Pulumi CLI does (no CLI, no cloud credentials; the engine is ``pulumi_dryrun``), diffs
 it against a prior state, runs the policy packs over the analyzer protocol, and reports in one of
 five formats. Exit 0 when nothing fails the preview, 1 on a violation at or above ``--fail-on``,
-2 on bad input or a failing program. docs/preview.md documents the command and its JSON.
+2 on bad input or a failing program, 130/143 when interrupted by SIGINT/SIGTERM. docs/preview.md documents the command and its JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.engine import maiaplan_version
-from maiaplan.engine.policy import FAIL_ON, PolicyPackRequest
-from maiaplan.engine.preview import run_preview
-from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
-from maiaplan.engine.state import write_state
 from maiaplan.formats import FORMATS, render
+from maiaplan.formats.common import state_manifest_version
 from maiaplan.guard_config import policy_config
-from maiaplan.output import emit
+from maiaplan.output import emit, write_atomic
 from planner.errors import InputError
 from planner.plan import MigrationPlan
 from planner.planning import plan_migration
 from planner.render import plan_markdown
 from planner.spec import load_spec
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.policy import FAIL_ON, PolicyPackRequest
+from pulumi_dryrun.preview import run_preview
+from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S
+from pulumi_dryrun.state import state_text
 
 POLICY_PACK_FILE = "PulumiPolicy.yaml"
 DEFAULT_POLICY_DIR = "policies"
@@ -102,7 +108,7 @@ def register(subparsers: Any) -> None:
         "preview",
         help="dry-run a Pulumi project offline: what would change, and is it allowed",
         description=(
-            "Run the Pulumi program in-process as `pulumi preview` would (no CLI, no credentials), "
+            "Run the Pulumi program in its own process as `pulumi preview` does (no CLI, no credentials), "
             "diff it against a prior state and check it with policy packs."
         ),
     )
@@ -139,6 +145,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
     parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop a program that has not finished after this long (exit 2); default {DEFAULT_TIMEOUT_S:g}",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=FAIL_ON,
         default="mandatory",
@@ -147,7 +160,60 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived: the preview stops, and with it the program and every pack."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
 def run(args: argparse.Namespace) -> int:
+    """The preview; on SIGINT or SIGTERM, everything it started stopped, "interrupted", 128 + signal."""
+    try:
+        with _interruptible():
+            return _preview(args)
+    except DryRunError as error:
+        raise InputError(error.file, error.path, error.problem, error.fix) from None
+    except Interrupted as interrupted:
+        print("maiaplan: interrupted", file=sys.stderr)
+        return 128 + interrupted.signum
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` once; a second one during the clean-up is ignored,
+    so the clean-up (every program and pack process group stopped) runs to its end."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        for each in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(each, lambda *_: None)
+        raise Interrupted(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {each: signal.signal(each, interrupt) for each in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT) from None
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return value
+
+
+def _preview(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     overrides = _overrides(args.config_overrides)
     config = with_overrides(project, load_stack_config(project, args.stack), overrides)
@@ -160,9 +226,10 @@ def run(args: argparse.Namespace) -> int:
         policy_packs=packs,
         overrides=overrides,
         summary_markdown=defaults.summary_markdown,
+        timeout_s=args.timeout,
     )
     if args.save_state is not None:
-        write_state(args.save_state, result.run.resources, maiaplan_version())
+        write_atomic(args.save_state, state_text(result.run.resources, state_manifest_version()))
     colour = args.format == "text" and args.out is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     emit(render(result, args.format, args.fail_on, colour=colour), args.out)
     return result.exit_code(args.fail_on)

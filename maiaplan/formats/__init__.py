@@ -1,7 +1,8 @@
 """Renderings of an offline preview: text, JSON, Markdown, SARIF 2.1.0 and JUnit XML.
 
-``render(result, format, fail_on, colour)`` returns the report with every secret plaintext scrubbed
-out (values are already ``[secret]``; the scrub also catches a secret a policy message repeats).
+``render(result, format, fail_on, colour)`` renders ``result.redacted()``: every secret plaintext is
+replaced in the report model itself (values, outputs, diagnostics, policy messages) before a format
+escapes anything, then once more in the finished text.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from maiaplan.engine.preview import PreviewResult
-from maiaplan.engine.values import scrub
 from maiaplan.formats.json_report import render_json
 from maiaplan.formats.junit import render_junit
 from maiaplan.formats.markdown import render_markdown
 from maiaplan.formats.sarif import render_sarif
 from maiaplan.formats.text import render_text
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.values import scrub
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
@@ -30,7 +31,8 @@ _RENDERERS: dict[str, Callable[[PreviewResult, str], str]] = {
 def render(result: PreviewResult, format: str, fail_on: str, colour: bool = False) -> str:
     """``result`` in ``format`` (one of ``FORMATS``), secrets scrubbed."""
     renderer = functools.partial(render_text, colour=colour) if format == "text" else _RENDERERS[format]
-    return scrub(renderer(result, fail_on), result.secrets())
+    secrets = result.secrets()
+    return scrub(renderer(result.redacted(), fail_on), secrets)
 
 
 __all__ = ["FORMATS", "render"]

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import Violation
-from maiaplan.engine.diff import Plan, Step
-from maiaplan.engine.preview import PreviewResult
-from maiaplan.engine.urns import display_type
-from maiaplan.engine.values import REDACTED, is_secret, is_unknown, plain_numbers, redact
+from pulumi_dryrun.analyzer import Violation
+from pulumi_dryrun.diff import Plan, Step
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.urns import display_type
+from pulumi_dryrun.values import REDACTED, is_secret, is_unknown, plain_numbers, redact
+
+
+def maiaplan_version() -> str:
+    """The installed maiaplan's version (``0+source`` when run from a checkout that is not installed)."""
+    try:
+        return metadata.version("maiaplan")
+    except metadata.PackageNotFoundError:
+        return "0+source"
+
+
+def state_manifest_version() -> str:
+    """What a ``--save-state`` snapshot names as the tool that wrote it."""
+    return f"maiaplan-{maiaplan_version()}"
+
+
+def project_path(path: Path, result: PreviewResult) -> str:
+    """``path`` relative to the project's directory (``policies``, ``../guard``), so that a report is
+    the same bytes in every checkout."""
+    return Path(os.path.relpath(Path(path).resolve(), result.run.project.directory)).as_posix()
+
 
 # The CLI's symbols for each operation.
 SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "read": ">", "same": " "}

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from maiaplan.analyzer import Violation
-from maiaplan.engine.diff import PropertyChange, Step
-from maiaplan.engine.policy import PackResult, fails
-from maiaplan.engine.preview import PreviewResult
-from maiaplan.formats.common import machine_value
-from maiaplan.resources import ResourceRecord
+from maiaplan.formats.common import machine_value, project_path
+from pulumi_dryrun.analyzer import Violation
+from pulumi_dryrun.diff import PropertyChange, Step
+from pulumi_dryrun.policy import PackResult, fails
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.resources import ResourceRecord
 
 FORMAT_VERSION = 1
 
@@ -33,7 +33,7 @@ def preview_document(result: PreviewResult, fail_on: str) -> dict[str, Any]:
     prior: dict[str, Any] | None = None
     if result.prior is not None:
         prior = {
-            "file": str(result.prior.file) if result.prior.file else None,
+            "file": project_path(result.prior.file, result) if result.prior.file else None,
             "stack": result.prior.rebased_from or result.stack,
         }
     return {
@@ -54,7 +54,7 @@ def preview_document(result: PreviewResult, fail_on: str) -> dict[str, Any]:
             for entry in result.run.log
         ],
         "policies": {
-            "packs": [_pack(pack, fail_on) for pack in result.policies.packs],
+            "packs": [_pack(pack, result, fail_on) for pack in result.policies.packs],
             "violations": [_violation(violation, fail_on) for violation in result.policies.violations],
             "counts": result.policies.counts(),
         },
@@ -116,7 +116,7 @@ def _state(record: ResourceRecord) -> dict[str, Any]:
     return state
 
 
-def _pack(pack: PackResult, fail_on: str) -> dict[str, Any]:
+def _pack(pack: PackResult, result: PreviewResult, fail_on: str) -> dict[str, Any]:
     policies = []
     for policy in pack.info.policies:
         violations = pack.violations_of(policy)
@@ -142,7 +142,7 @@ def _pack(pack: PackResult, fail_on: str) -> dict[str, Any]:
     return {
         "name": pack.info.name,
         "version": pack.info.version,
-        "path": str(pack.directory),
+        "path": project_path(pack.directory, result),
         "policies": policies,
     }
 

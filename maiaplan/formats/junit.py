@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
-from maiaplan.engine.policy import PackResult, fails
-from maiaplan.engine.preview import PreviewResult
-from maiaplan.formats.common import tier, violation_resource
+from maiaplan.formats.common import project_path, tier, violation_resource
+from pulumi_dryrun.policy import PackResult, fails
+from pulumi_dryrun.preview import PreviewResult
 
 
 def render_junit(result: PreviewResult, fail_on: str) -> str:
@@ -31,7 +31,7 @@ def render_junit(result: PreviewResult, fail_on: str) -> str:
 def _suite(pack: PackResult, result: PreviewResult, fail_on: str) -> ElementTree.Element:
     suite = ElementTree.Element("testsuite", {"name": f"{pack.info.name}@{pack.info.version}"})
     properties = ElementTree.SubElement(suite, "properties")
-    ElementTree.SubElement(properties, "property", {"name": "path", "value": str(pack.directory)})
+    ElementTree.SubElement(properties, "property", {"name": "path", "value": project_path(pack.directory, result)})
     ElementTree.SubElement(properties, "property", {"name": "failOn", "value": fail_on})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for policy in pack.info.policies:

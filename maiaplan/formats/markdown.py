@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats.common import (
     display_value,
     result_line,
@@ -12,6 +11,7 @@ from maiaplan.formats.common import (
     tree_rows,
     violation_resource,
 )
+from pulumi_dryrun.preview import PreviewResult
 
 # A hidden marker, so a CI job can find and update its own comment instead of adding another.
 COMMENT_MARKER = "<!-- maiaplan-preview:{project}/{stack} -->"

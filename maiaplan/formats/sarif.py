@@ -16,11 +16,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import Violation
-from maiaplan.engine import maiaplan_version
-from maiaplan.engine.policy import fails
-from maiaplan.engine.preview import PreviewResult
-from maiaplan.formats.common import tier
+from maiaplan.formats.common import maiaplan_version, tier
+from pulumi_dryrun.analyzer import Violation
+from pulumi_dryrun.policy import fails
+from pulumi_dryrun.preview import PreviewResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"mandatory": "error", "advisory": "warning", "remediate": "error", "disabled": "none"}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from maiaplan.engine.diff import Step
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats.common import (
     SYMBOLS,
     display_value,
+    project_path,
     result_line,
     step_label,
     summary_lines,
@@ -14,6 +13,8 @@ from maiaplan.formats.common import (
     tree_rows,
     violation_resource,
 )
+from pulumi_dryrun.diff import Step
+from pulumi_dryrun.preview import PreviewResult
 
 _COLOURS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "read": "36"}
 _LEVEL_COLOURS = {"mandatory": "1;31", "advisory": "33", "waived": "2"}
@@ -56,7 +57,7 @@ def _prior_line(result: PreviewResult) -> str:
     prior = result.prior
     if prior is None:
         return "Prior state: none (every resource is new)"
-    source = str(prior.file) if prior.file else "given"
+    source = project_path(prior.file, result) if prior.file else "given"
     if prior.rebased_from:
         return f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
     return f"Prior state: {source}"
@@ -135,7 +136,7 @@ def _policies(result: PreviewResult, paint: _Paint) -> list[str]:
     for pack in result.policies.packs:
         failed = any(not violation.waived and violation.blocking for violation in pack.violations)
         mark = "❌" if failed else ("⚠️ " if pack.violations else "✅")
-        lines.append(f"    {mark} {pack.info.name}@v{pack.info.version} ({pack.directory})")
+        lines.append(f"    {mark} {pack.info.name}@v{pack.info.version} ({project_path(pack.directory, result)})")
         for violation in pack.violations:
             level = tier(violation)
             lines.append(

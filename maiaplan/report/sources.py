@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.commands.preview import SPEC_KEY, project_defaults
-from maiaplan.engine.preview import run_preview
-from maiaplan.engine.project import load_project, load_stack_config
 from maiaplan.formats import render
 from planner.claims import evaluate_default_claim
 from planner.errors import InputError
@@ -26,6 +24,8 @@ from planner.planning import plan_migration
 from planner.render import plan_json
 from planner.spec import MigrationSpec, load_spec
 from planner.topology import build_cluster_graph
+from pulumi_dryrun.preview import run_preview
+from pulumi_dryrun.project import load_project, load_stack_config
 
 # The preview's result is read at the default threshold of `maiaplan preview`.
 PREVIEW_FAIL_ON = "mandatory"

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from deployment.adapters import promql_selector
-from maiaplan.engine.project import load_project, load_stack_config
 from maiaplan.rollout.audit import audit_log_path, reached_at, read_entries, rolled_back_into
 from maiaplan.rollout.judge import GateDecision, Selector, decide
 from maiaplan.rollout.moments import StackMoment, moments, next_moment, previous_moment
@@ -19,6 +18,7 @@ from planner.plan import MigrationPlan
 from planner.planning import plan_migration
 from planner.render import plan_json
 from planner.spec import MigrationSpec, load_spec
+from pulumi_dryrun.project import load_project, load_stack_config
 
 SPEC_KEY = "maiaplan:spec"
 

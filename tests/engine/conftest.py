@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from maiaplan.engine import maiaplan_version
-from maiaplan.engine.policy import PolicyPackRequest
-from maiaplan.engine.preview import PreviewResult, run_preview
-from maiaplan.engine.runner import run_program
-from maiaplan.engine.state import write_state
+from maiaplan.formats.common import state_manifest_version
+from pulumi_dryrun.policy import PolicyPackRequest
+from pulumi_dryrun.preview import PreviewResult, run_preview
+from pulumi_dryrun.runner import run_program
+from pulumi_dryrun.state import state_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO = FIXTURES / "demo_project"
@@ -27,7 +27,7 @@ def api_token() -> str:
 def dev_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The dev stack's snapshot, as `maiaplan preview --stack dev --save-state` writes it."""
     path = tmp_path_factory.mktemp("state") / "dev.json"
-    write_state(path, run_program(DEMO, "dev").resources, maiaplan_version())
+    path.write_text(state_text(run_program(DEMO, "dev").resources, state_manifest_version()), encoding="utf-8")
     return path
 
 

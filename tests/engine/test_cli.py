@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def test_a_clean_preview_exits_0_and_saves_a_state_that_round_trips(
     assert main(preview("--stack", "dev", "--state", str(state), "--format", "json")) == 0
     document = json.loads(capsys.readouterr().out)
     assert set(document["changeSummary"]) == {"same"}
-    assert document["priorState"] == {"file": str(state), "stack": "dev"}
+    assert document["priorState"] == {"file": os.path.relpath(state, DEMO), "stack": "dev"}
 
 
 def test_a_mandatory_violation_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

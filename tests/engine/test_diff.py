@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from maiaplan.engine.diff import PROVIDER_KEY, PropertyChange, diff, property_changes
-from maiaplan.engine.values import make_secret
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
+from pulumi_dryrun.diff import PROVIDER_KEY, PropertyChange, diff, property_changes
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
+from pulumi_dryrun.values import make_secret
 
 STACK = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"
 PROVIDER = "urn:pulumi:dev::p::pulumi:providers:aws::default_7_51_1"

@@ -19,15 +19,15 @@ import pytest
 
 from maiaplan.cli import main
 from maiaplan.commands.preview import ProjectDefaults, project_defaults
-from maiaplan.engine import maiaplan_version
-from maiaplan.engine.diff import Plan
-from maiaplan.engine.policy import PolicyPackRequest
-from maiaplan.engine.preview import PreviewResult, run_preview
-from maiaplan.engine.project import load_project, load_stack_config
-from maiaplan.engine.state import write_state
 from maiaplan.formats import FORMATS, render
+from maiaplan.formats.common import state_manifest_version
 from planner.planning import plan_migration
 from planner.spec import load_spec
+from pulumi_dryrun.diff import Plan
+from pulumi_dryrun.policy import PolicyPackRequest
+from pulumi_dryrun.preview import PreviewResult, run_preview
+from pulumi_dryrun.project import load_project, load_stack_config
+from pulumi_dryrun.state import state_text
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def previews(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PreviewResul
             ROOT, stack, state=state, policy_packs=given.policy_packs, summary_markdown=given.summary_markdown
         )
         state = directory / f"{stack}.json"
-        write_state(state, result.run.resources, maiaplan_version())
+        state.write_text(state_text(result.run.resources, state_manifest_version()), encoding="utf-8")
         results[stack] = result
     return results
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from maiaplan.engine.preview import PreviewResult
 from maiaplan.formats import FORMATS, render
-from maiaplan.resources import UNKNOWN
+from pulumi_dryrun.preview import PreviewResult
+from pulumi_dryrun.resources import UNKNOWN
 
 pytestmark = pytest.mark.slow
 
@@ -167,3 +167,9 @@ def test_junit_has_one_test_case_per_policy(oversized: PreviewResult, untagged: 
     assert relaxed.get("failures") == "0"
     out = relaxed.find("testsuite/testcase[@name='bucket-tags']/system-out")
     assert out is not None and "[waived]" in (out.text or "") and "[advisory]" in (out.text or "")
+
+
+@pytest.mark.parametrize("format_", FORMATS)
+def test_no_absolute_path_of_the_checkout_in_any_format(oversized: PreviewResult, format_: str) -> None:
+    text = render(oversized, format_, "mandatory")
+    assert str(Path(__file__).resolve().parents[2]) not in text

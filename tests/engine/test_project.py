@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from maiaplan.engine.project import (
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.project import (
     SECRET_PLACEHOLDER,
     load_project,
     load_stack_config,
     with_overrides,
 )
-from planner.errors import InputError
 
 PROJECT = """\
 name: shop
@@ -93,7 +93,7 @@ def test_secure_values_inside_objects_make_the_key_secret(tmp_path: Path) -> Non
 
 def test_missing_required_value_names_the_key_and_the_file(tmp_path: Path) -> None:
     project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:apiKey:\n    secure: x\n"}))
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DryRunError) as caught:
         load_stack_config(project, "dev")
     assert caught.value.path == "config.shop:region"
     assert "missing configuration value 'shop:region' (Where to deploy)" in caught.value.problem
@@ -111,7 +111,7 @@ def test_missing_required_value_names_the_key_and_the_file(tmp_path: Path) -> No
 def test_values_of_the_wrong_declared_type_are_refused(tmp_path: Path, line: str, key: str, type_: str) -> None:
     stack = f"config:\n  shop:region: eu\n  shop:apiKey:\n    secure: x\n  {line}\n"
     project = load_project(make_project(tmp_path, {"dev": stack}))
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DryRunError) as caught:
         load_stack_config(project, "dev")
     assert caught.value.path == f"config.{key}"
     assert f"must be of type '{type_}'" in caught.value.problem
@@ -119,13 +119,13 @@ def test_values_of_the_wrong_declared_type_are_refused(tmp_path: Path, line: str
 
 def test_a_declared_secret_given_in_plaintext_is_refused(tmp_path: Path) -> None:
     project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey: hunter2\n"}))
-    with pytest.raises(InputError, match="declares 'shop:apiKey' secret"):
+    with pytest.raises(DryRunError, match="declares 'shop:apiKey' secret"):
         load_stack_config(project, "dev")
 
 
 def test_unknown_stack_suggests_the_closest_one(tmp_path: Path) -> None:
     project = load_project(make_project(tmp_path, {"staging": "config: {}\n", "prod": "config: {}\n"}))
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DryRunError) as caught:
         load_stack_config(project, "stagin")
     assert "did you mean 'staging'?" in caught.value.problem
     assert "stacks: prod, staging" in caught.value.problem
@@ -134,7 +134,7 @@ def test_unknown_stack_suggests_the_closest_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["bad name", "a:b", ""])
 def test_malformed_stack_names_are_refused(tmp_path: Path, name: str) -> None:
     project = load_project(make_project(tmp_path, {}))
-    with pytest.raises(InputError, match="not a valid stack name"):
+    with pytest.raises(DryRunError, match="not a valid stack name"):
         load_stack_config(project, name)
 
 
@@ -165,12 +165,12 @@ def test_overrides_qualify_bare_keys(tmp_path: Path) -> None:
 def test_malformed_projects_are_refused(tmp_path: Path, text: str, problem: str) -> None:
     (tmp_path / "Pulumi.yaml").write_text(text)
     (tmp_path / "__main__.py").write_text("")
-    with pytest.raises(InputError, match=problem):
+    with pytest.raises(DryRunError, match=problem):
         load_project(tmp_path)
 
 
 def test_a_directory_without_pulumi_yaml_is_not_a_project(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"has no Pulumi\.yaml"):
+    with pytest.raises(DryRunError, match=r"has no Pulumi\.yaml"):
         load_project(tmp_path)
 
 
@@ -179,3 +179,23 @@ def test_main_may_name_a_program_directory(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "__main__.py").write_text("")
     assert load_project(tmp_path).program == tmp_path / "src"
+
+
+def test_a_date_stays_the_text_the_cli_passes(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n  shop:since: 2024-01-01\n"}))
+    assert load_stack_config(project, "dev").values["shop:since"] == "2024-01-01"
+
+
+def test_a_date_like_value_that_is_no_date_is_one_paragraph(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:x: 2024-13-01\n"}))
+    with pytest.raises(DryRunError, match="'2024-13-01' looks like a date but is not one") as caught:
+        load_stack_config(project, "dev")
+    assert caught.value.path == "line 3"
+    assert "\n" not in str(caught.value)
+
+
+def test_a_secret_key_set_on_the_command_line_stays_secret(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n"}))
+    config = with_overrides(project, load_stack_config(project, "dev"), {"apiKey": "k3y-from-ci"})
+    assert config.values["shop:apiKey"] == "k3y-from-ci"
+    assert "k3y-from-ci" in config.secret_values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maiaplan.engine.providers import (
+from pulumi_dryrun.providers import (
     autoname_property,
     generated_name,
     invoke_answer,

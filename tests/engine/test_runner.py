@@ -1,4 +1,4 @@
-"""The demo program run in-process under a preview: what the recording monitor records."""
+"""The demo program run under a preview, in its own process: what the recording monitor records."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from maiaplan.engine.runner import ProgramRun, run_program
-from maiaplan.engine.values import is_secret
-from maiaplan.resources import UNKNOWN
-from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import UNKNOWN
+from pulumi_dryrun.runner import ProgramRun, run_program
+from pulumi_dryrun.values import is_secret
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +156,7 @@ def test_overrides_set_config(dev: ProgramRun) -> None:
 
 
 def test_a_raising_program_names_its_own_frame_first() -> None:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DryRunError) as caught:
         run_program(DEMO, "broken")
     error = caught.value
     assert error.file == str(DEMO / "network.py")
@@ -181,7 +181,7 @@ def test_a_raising_program_names_its_own_frame_first() -> None:
     ],
 )
 def test_config_errors_name_the_key_and_the_stack_file(stack: str, path: str, problem: str) -> None:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(DryRunError) as caught:
         run_program(DEMO, stack)
     assert caught.value.path == path
     assert problem in caught.value.problem
@@ -204,7 +204,7 @@ def test_a_logged_error_fails_the_preview(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: logs\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
     (tmp_path / "__main__.py").write_text("import pulumi\npulumi.log.warn('careful')\npulumi.log.error('broken quota')\n")
-    with pytest.raises(InputError, match="reported 1 error\\(s\\): broken quota"):
+    with pytest.raises(DryRunError, match="reported 1 error\\(s\\): broken quota"):
         run_program(tmp_path, "dev")
 
 

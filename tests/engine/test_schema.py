@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi_aws.autoscaling as autoscaling
 import pulumi_aws.ec2 as ec2
 import pulumi_azure_native.compute as compute
 import pulumi_gcp.tpu as tpu
 
-from maiaplan.engine.schema import input_names, output_names, resource_shape, restore_integers
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.child.describe import describe
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.schema import ResourceSchema, Shape, parse_schema, restore_integers
+
+
+def schema_of(resource_class: type) -> ResourceSchema:
+    """The schema as the engine gets it: described in the program's process, sent as JSON, parsed."""
+    return parse_schema(json.loads(json.dumps(describe(resource_class))))
+
+
+def resource_shape(resource_class: type) -> Shape:
+    return schema_of(resource_class).shape
 
 
 def test_nested_integers_of_a_launch_template() -> None:
@@ -54,12 +66,20 @@ def test_secrets_unknowns_and_untyped_properties() -> None:
 
 
 def test_input_and_output_names_come_from_the_generated_classes() -> None:
-    inputs = input_names(tpu.V2Vm)
-    outputs = output_names(tpu.V2Vm)
+    inputs = schema_of(tpu.V2Vm).input_names
+    outputs = schema_of(tpu.V2Vm).output_names
     assert {"acceleratorType", "networkConfig", "zone"} <= inputs
     assert {"state", "networkEndpoints"} <= outputs - inputs
     # The package namespace shadows VirtualNetworkArgs with a nested input type; the resource's
     # own module has the resource's args.
     import pulumi_azure_native.network as network
 
-    assert "virtualNetworkName" in input_names(network.VirtualNetwork)
+    assert "virtualNetworkName" in schema_of(network.VirtualNetwork).input_names
+
+
+def test_a_malformed_description_is_refused() -> None:
+    import pytest
+
+    for document in ({}, {"shape": {"kind": "object", "type": "nowhere"}}, {"shape": {"kind": "int"}, "inputs": [1]}):
+        with pytest.raises(ValueError):
+            parse_schema(document)

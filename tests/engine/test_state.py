@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from maiaplan.engine.state import dependency_order, read_state, rebase, state_document, write_state
-from maiaplan.engine.values import make_secret
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
+from pulumi_dryrun.state import dependency_order, read_state, rebase, state_document, state_text
+from pulumi_dryrun.values import make_secret
 
 STACK = "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev"
 PROVIDER = "urn:pulumi:dev::shop::pulumi:providers:aws::default_7_51_1"
@@ -104,7 +104,7 @@ def test_snapshot_round_trip_without_secrets(tmp_path: Path) -> None:
         ResourceRecord(PROVIDER, "pulumi:providers:aws", "default_7_51_1", True, {"region": "x"}, id=UNKNOWN),
     ]
     path = tmp_path / "snapshot.json"
-    write_state(path, records, "1.0")
+    path.write_text(state_text(records, "maiaplan-1.0"), encoding="utf-8")
     text = path.read_text()
     assert "hunter22" not in text
     assert '"count": 2' in text and "2.0" not in text
@@ -122,7 +122,7 @@ def test_snapshot_round_trip_without_secrets(tmp_path: Path) -> None:
     assert again[VPC].source_position == "net.py:7"
     assert again[STACK].outputs["token"] == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "[secret]"}
     # Same resources, same bytes.
-    write_state(tmp_path / "again.json", list(reversed(records)), "1.0")
+    (tmp_path / "again.json").write_text(state_text(list(reversed(records)), "maiaplan-1.0"), encoding="utf-8")
     assert (tmp_path / "again.json").read_text() == text
 
 
@@ -133,24 +133,118 @@ def test_dependency_order_puts_dependencies_first_and_is_stable() -> None:
     assert [r.name for r in dependency_order([a, z, m])] == ["m", "z", "a"]
 
 
+STATES = Path(__file__).resolve().parents[1] / "fixtures" / "states"
+COUNTDOWN = Path(__file__).resolve().parents[1] / "fixtures" / "countdown_project"
+ROLE = "urn:pulumi:foo::countdown::aws:iam/role:Role::countDown_watcher-iamrole"
+
+
+def _resource(**fields: Any) -> dict[str, Any]:
+    return {"urn": BUCKET, "type": "aws:s3/bucket:Bucket", "custom": True, **fields}
+
+
+def _export(*resources: Any, version: Any = 3) -> dict[str, Any]:
+    return {"version": version, "deployment": {"resources": list(resources)}}
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
 @pytest.mark.parametrize(
-    ("document", "problem"),
+    ("document", "path", "problem"),
     [
-        ("not json", "is not JSON"),
-        ({"resources": []}, "has no `deployment`"),
-        ({"version": 2, "deployment": {}}, "deployment version 2 is not supported"),
-        ({"version": 3, "deployment": {"resources": [{"id": "x"}]}}, "is not a resource"),
+        ("not json", "line 1", "is not JSON"),
+        ([1, 2], "", "a JSON list, not an object"),
+        ({"resources": []}, "", "has no `deployment`"),
+        ({"version": 2, "deployment": {}}, "version", "deployment version 2 is not supported"),
+        ({"version": 5, "deployment": {}}, "version", "deployment version 5 is not supported"),
+        ({"version": "3", "deployment": {}}, "version", "must be a deployment version number"),
+        ({"version": 3, "deployment": []}, "deployment", "must be an object, not a list"),
+        ({"version": 3, "deployment": {"resources": {}}}, "deployment.resources", "must be a list of resources"),
+        (_export({"id": "x"}), "deployment.resources[0]", "is not a resource"),
+        (_export("urn:pulumi:x"), "deployment.resources[0]", "is not a resource"),
+        (_export(_resource(urn="arn:aws:s3:::logs")), "deployment.resources[0].urn", "is not a URN"),
+        (_export(_resource(urn=7)), "deployment.resources[0].urn", "must be a URN string, not a number"),
+        (_export(_resource(parent="nope")), "deployment.resources[0].parent", "is not a URN"),
+        (_export(_resource(dependencies="urn")), "deployment.resources[0].dependencies", "must be a list"),
+        (_export(_resource(dependencies=["x"])), "deployment.resources[0].dependencies[0]", "is not a URN"),
+        (_export(_resource(custom="yes")), "deployment.resources[0].custom", "must be true or false"),
+        (_export(_resource(inputs=[1])), "deployment.resources[0].inputs", "must be an object of properties"),
+        (_export(_resource(provider="x::y")), "deployment.resources[0].provider", "is not a URN"),
+        (_export(_resource(customTimeouts={"create": "soon"})), "deployment.resources[0].customTimeouts.create", "is not a duration"),
+        (_export(_resource(customTimeouts=[20])), "deployment.resources[0].customTimeouts", "must be an object"),
+        (_export(_resource(outputs={"pw": {SECRET_SIG_KEY: SECRET_SIG}})), "deployment.resources[0].outputs.pw", "needs a `ciphertext`"),
+        (_export(_resource(propertyDependencies=[])), "deployment.resources[0].propertyDependencies", "must be an object"),
+        (_export(_resource(), _resource()), "deployment.resources[1].urn", r"appears twice \(also at deployment\.resources\[0\]\)"),
+        (_export(_resource(inputs=_nested(300))), "deployment.resources[0].inputs", "nested deeper than 200 levels"),
+        ("[" * 100_000 + "]" * 100_000, "", "nested deeper than 200 levels"),
     ],
 )
-def test_bad_state_files(tmp_path: Path, document: Any, problem: str) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(document if isinstance(document, str) else json.dumps(document))
-    with pytest.raises(InputError, match=problem):
-        read_state(path)
+def test_every_malformed_state_is_one_paragraph_naming_the_file_and_path(
+    tmp_path: Path, document: Any, path: str, problem: str
+) -> None:
+    file = tmp_path / "bad.json"
+    file.write_text(document if isinstance(document, str) else json.dumps(document))
+    with pytest.raises(DryRunError, match=problem) as caught:
+        read_state(file)
+    assert caught.value.file == str(file)
+    assert caught.value.path.startswith(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_non_utf8_state_is_exit_2_naming_the_byte(tmp_path: Path) -> None:
+    file = tmp_path / "latin1.json"
+    file.write_bytes(b'{"version": 3, "deployment": {"resources": [{"urn": "caf\xe9"}]}}')
+    with pytest.raises(DryRunError, match="is not UTF-8") as caught:
+        read_state(file)
+    assert caught.value.path == "byte 56"
+
+
+def test_a_deleted_copy_beside_the_live_resource_is_not_a_duplicate(tmp_path: Path) -> None:
+    snapshot = read_state(write(tmp_path, _export(_resource(delete=True, id="old"), _resource(id="new"))))
+    assert [record.id for record in snapshot.resources] == ["new"]
+
+
+@pytest.mark.parametrize("version", ["v3", "v4"])
+def test_real_exports_with_ciphertext_secrets(version: str) -> None:
+    snapshot = read_state(STATES / f"checkpoint-secrets-{version}.json")
+    role = snapshot.by_urn()[ROLE]
+    assert role.outputs["uniqueId"] == {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "IkFST0FKQlFBTlBGRVhGVzJTRVZKTSI="}
+    assert role.property_dependencies == {"assumeRolePolicy": ()}
+    assert role.parent == "urn:pulumi:foo::countdown::aws:serverless:Function::countDown_watcher"
+
+
+def test_a_v4_export_with_go_durations_output_values_and_pending_operations() -> None:
+    snapshot = read_state(STATES / "checkpoint-secrets-v4.json")
+    logs = snapshot.by_urn()["urn:pulumi:foo::countdown::aws:cloudwatch/logGroup:LogGroup::heartbeat-func-logs"]
+    assert logs.custom_timeouts == {"create": "1200s", "update": "5400s", "delete": "0.5s"}
+    topic = snapshot.by_urn()["urn:pulumi:foo::countdown::cloud:topic:Topic::countDown"]
+    assert topic.outputs == {"topicArn": "arn:aws:sns:us-east-2:153052954103:countDown-9d430501c4510322"}
+    [warning] = snapshot.warnings
+    assert "1 pending operation(s) (creating)" in warning
+
+
+@pytest.mark.parametrize("version", ["v3", "v4"])
+def test_a_preview_against_a_real_export_with_output_only_ciphertexts(
+    version: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from maiaplan.cli import main
+
+    state = STATES / f"checkpoint-secrets-{version}.json"
+    code = main(["preview", "--project", str(COUNTDOWN), "--stack", "foo", "--state", str(state), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    document = json.loads(captured.out)
+    assert document["outputs"]["roleUniqueId"] == "[secret]"
+    warnings = [entry["message"] for entry in document["diagnostics"] if entry["severity"] == "warning"]
+    assert any("pending operation" in message for message in warnings) == (version == "v4")
 
 
 def test_missing_state_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot be read"):
+    with pytest.raises(DryRunError, match="cannot be read"):
         read_state(tmp_path / "nowhere.json")
 
 
@@ -166,9 +260,9 @@ def test_rebase_moves_another_stacks_state_to_this_stack(tmp_path: Path) -> None
     )
     assert by_urn["urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod"].name == "shop-prod"
     assert rebase(snapshot, "prod", "shop") is snapshot
-    with pytest.raises(InputError, match="of project shop, not 'other'"):
+    with pytest.raises(DryRunError, match="of project shop, not 'other'"):
         rebase(snapshot, "prod", "other")
 
 
 def test_state_document_of_nothing() -> None:
-    assert state_document([], "1.0")["deployment"]["resources"] == []
+    assert state_document([], "maiaplan-1.0")["deployment"]["resources"] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maiaplan.engine.urns import (
+from pulumi_dryrun.urns import (
     default_provider_name,
     display_type,
     make_urn,

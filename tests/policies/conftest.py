@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from guard_sessions import TODAY, open_session  # also puts the pack's package on sys.path
 
-from maiaplan.analyzer import PolicyPackSession
+from pulumi_dryrun.analyzer import PolicyPackSession
 
 
 @pytest.fixture(scope="module")

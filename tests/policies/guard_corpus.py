@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from maiaplan.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
 
 STACK = "dev"
 PROJECT = "maiaplan"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import PolicyPackSession
+from pulumi_dryrun.analyzer import PolicyPackSession
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 # Waivers expire against this date in every test (the pack reads MAIAPLAN_GUARD_TODAY).

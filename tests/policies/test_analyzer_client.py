@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from maiaplan.analyzer import (
+from pulumi_dryrun.analyzer import (
     AnalyzerInfo,
     EnforcementLevel,
     PolicyConfig,
@@ -18,14 +18,14 @@ from maiaplan.analyzer import (
     PolicyPackSession,
     PolicyType,
     analyze_request,
-    duration_seconds,
     load_policy_pack_config,
     parse_policy_pack_config,
     reconcile_policy_config,
     stack_resource,
 )
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.durations import duration_seconds
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN, ResourceRecord
 
 ADVISORY, MANDATORY, DISABLED = EnforcementLevel.ADVISORY, EnforcementLevel.MANDATORY, EnforcementLevel.DISABLED
 
@@ -58,7 +58,7 @@ def test_config_entries_are_levels_or_objects_and_empty_ones_are_dropped() -> No
     ],
 )
 def test_bad_config_documents_are_input_errors(document: Any, problem: str) -> None:
-    with pytest.raises(InputError, match=problem):
+    with pytest.raises(DryRunError, match=problem):
         parse_policy_pack_config(document)
 
 
@@ -68,10 +68,10 @@ def test_config_files_empty_or_broken(tmp_path: Path) -> None:
     assert load_policy_pack_config(empty) == {}
     broken = tmp_path / "broken.json"
     broken.write_text('{"a": ')
-    with pytest.raises(InputError) as error:
+    with pytest.raises(DryRunError) as error:
         load_policy_pack_config(broken)
     assert error.value.file == str(broken) and "not valid JSON" in error.value.problem
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(DryRunError, match="cannot read"):
         load_policy_pack_config(tmp_path / "missing.json")
 
 
@@ -100,16 +100,16 @@ def test_the_initial_config_applies_before_the_file() -> None:
 
 
 def test_schema_violations_name_the_policy_and_property() -> None:
-    with pytest.raises(InputError) as error:
+    with pytest.raises(DryRunError) as error:
         reconcile_policy_config(info(), {"a": PolicyConfig(None, {"limit": 0}), "c": PolicyConfig(None, {"name": "n"})})
     assert (error.value.path, error.value.problem) == ("a.limit", "0 is less than the minimum of 1")
-    with pytest.raises(InputError) as missing:
+    with pytest.raises(DryRunError) as missing:
         reconcile_policy_config(info(), {})
     assert missing.value.path == "c" and "'name' is a required property" in missing.value.problem
 
 
 def test_an_unknown_policy_without_a_level_is_rejected_as_the_cli_rejects_it() -> None:
-    with pytest.raises(InputError) as error:
+    with pytest.raises(DryRunError) as error:
         reconcile_policy_config(info(), {"cc": PolicyConfig(None, {"name": "n"}), "c": PolicyConfig(None, {"name": "n"})})
     assert error.value.path == "cc" and "did you mean 'c'?" in error.value.problem
     # With a level, the CLI passes it along, and so does the client.

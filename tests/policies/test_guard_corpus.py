@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from guard_corpus import GUARD_CONFIG, ROOT, SEEDS, Corpus, Seed, clean_corpus
 
-from maiaplan.analyzer import PolicyPackSession, Violation
+from pulumi_dryrun.analyzer import PolicyPackSession, Violation
 
 pytestmark = pytest.mark.slow
 

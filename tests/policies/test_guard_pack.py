@@ -14,8 +14,8 @@ from pulumi_policy import policy as sdk_policy
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from maiaplan.analyzer import analyze_request
-from maiaplan.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun.analyzer import analyze_request
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
 
 VMSS = "azure-native:compute:VirtualMachineScaleSet"
 URN = f"urn:pulumi:dev::maiaplan::{VMSS}::pool"

@@ -14,7 +14,8 @@ from maiaplan_guard.catalog import DEFAULT_CHIPS_PER_SKU, DEFAULT_TPU_CORES_PER_
 from maiaplan_guard.config import POLICY_SCHEMAS
 
 from maiaplan import guard_config
-from maiaplan.analyzer import (
+from maiaplan.cli import main
+from pulumi_dryrun.analyzer import (
     AnalyzerInfo,
     EnforcementLevel,
     PolicyInfo,
@@ -22,7 +23,6 @@ from maiaplan.analyzer import (
     parse_policy_pack_config,
     reconcile_policy_config,
 )
-from maiaplan.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "maia-pilot.yaml"
 

@@ -13,9 +13,9 @@ import pytest
 from guard_corpus import GUARD_CONFIG, H100, LT, MAIA_VMSS, ROOT, clean_corpus
 from guard_sessions import PACK_DIR, open_session
 
-from maiaplan.analyzer import EnforcementLevel, PolicyPackError, PolicyPackSession, PolicyType, Violation
-from maiaplan.resources import UNKNOWN, ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.analyzer import EnforcementLevel, PolicyPackError, PolicyPackSession, PolicyType, Violation
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_an_invalid_config_is_an_input_error_and_leaves_no_process() -> None:
     bad = {**GUARD_CONFIG, "dedicated-hardware": {
         "waivers": [{"urn": "urn:x", "reason": "r", "expires": "2026-02-30"}]}}
     session = PolicyPackSession(PACK_DIR, project="maiaplan", stack="dev", policy_config=bad)
-    with pytest.raises(InputError) as error:
+    with pytest.raises(DryRunError) as error:
         session.start()
     assert error.value.path == "dedicated-hardware.waivers.0.expires"
     assert "'2026-02-30' is not a 'date'" in error.value.problem
@@ -171,10 +171,10 @@ def test_the_pack_runs_with_the_clis_environment_and_its_own_virtualenv(tmp_path
 
 
 def test_a_directory_that_is_not_a_python_pack_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"has no readable PulumiPolicy\.yaml"):
+    with pytest.raises(DryRunError, match=r"has no readable PulumiPolicy\.yaml"):
         PolicyPackSession(tmp_path, project="p", stack="s").start()
     node = write_pack(tmp_path / "node", "", "runtime: nodejs\n")
-    with pytest.raises(InputError, match="runtime 'nodejs' is not supported"):
+    with pytest.raises(DryRunError, match="runtime 'nodejs' is not supported"):
         PolicyPackSession(node, project="p", stack="s").start()
 
 

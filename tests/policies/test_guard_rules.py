@@ -17,7 +17,7 @@ from maiaplan_guard.findings import Finding, apply_waivers
 from maiaplan_guard.graph import StackGraph, StackResource
 from maiaplan_guard.resources import ResourceView, read_tags
 
-from maiaplan.resources import UNKNOWN
+from pulumi_dryrun.resources import UNKNOWN
 
 TENANTS = {"anthropic": "hardware", "copilot": "shared"}
 CONFIG = GuardConfig(tenants=TENANTS)

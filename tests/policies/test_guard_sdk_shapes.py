@@ -24,7 +24,7 @@ from maiaplan_guard.checks.encryption import _CHECKS as ENCRYPTION_CHECKS
 from maiaplan_guard.checks.ingress import _CHECKS as INGRESS_CHECKS
 from pulumi.runtime import settings
 
-from maiaplan.resources import ResourceRecord
+from pulumi_dryrun.resources import ResourceRecord
 
 # Loading whole provider modules and running the SDK under mocks takes seconds; the SDKs' own
 # deprecation notices about unrelated resources are not ours to act on.

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from maiaplan.analyzer import PolicyPackSession
-from maiaplan.engine import run_program
 from maiaplan.guard_config import policy_config
 from planner.planning import plan_migration
 from planner.spec import load_spec
+from pulumi_dryrun import run_program
+from pulumi_dryrun.analyzer import PolicyPackSession
 
 pytestmark = pytest.mark.slow
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from maiaplan.engine import maiaplan_version
-from maiaplan.engine.policy import PolicyPackRequest
-from maiaplan.engine.preview import run_preview
-from maiaplan.engine.runner import run_program
-from maiaplan.engine.state import write_state
 from maiaplan.formats import render
+from maiaplan.formats.common import maiaplan_version
 from maiaplan.report import ReportInputs, build_report
 from maiaplan.report.dryrun import change_rows, diff_tree, finding_rows, provider_of, provider_rows
+from pulumi_dryrun.policy import PolicyPackRequest
+from pulumi_dryrun.preview import run_preview
+from pulumi_dryrun.runner import run_program
+from pulumi_dryrun.state import state_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO, DEMO_PACK = FIXTURES / "demo_project", FIXTURES / "demo_pack"
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 def oversized(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
     """Updates from dev, and two mandatory violations (as tests/engine/conftest.py's)."""
     state = tmp_path_factory.mktemp("state") / "dev.json"
-    write_state(state, run_program(DEMO, "dev").resources, maiaplan_version())
+    state.write_text(state_text(run_program(DEMO, "dev").resources, maiaplan_version()), encoding="utf-8")
     result = run_preview(DEMO, "oversized", state=state, policy_packs=[PolicyPackRequest(DEMO_PACK)])
     document: dict = json.loads(render(result, "json", "mandatory"))  # type: ignore[type-arg]
     return document

@@ -1,12 +1,15 @@
 """A resource monitor that records every registration as the engine would see it.
 
-It stands where the engine's resource monitor stands when the Pulumi CLI runs a program: the SDK
-sends it ``RegisterResourceRequest``s, and it takes parents, dependencies, property dependencies,
+It stands where the engine's resource monitor stands when the Pulumi CLI runs a program (the
+program's process reaches it over gRPC, through ``pulumi_dryrun.host``): the SDK sends it
+``RegisterResourceRequest``s, and it takes parents, dependencies, property dependencies,
 providers and resource options from those requests themselves. It gives resources the engine's
 URNs (``urns.make_urn``), creates the default provider of each package version the first time a
 resource needs one, and answers with what ``mocks.PreviewProviders`` says a provider would.
 
-The SDK calls it from its executor threads, so its bookkeeping is behind a lock.
+The gRPC server calls it from its worker threads, so its bookkeeping is behind a lock. A second
+registration of a URN is refused, as the engine refuses it, and remembered, so that a program that
+swallows the error still fails the preview.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from google.protobuf import empty_pb2
-from pulumi.runtime.mocks import MockMonitor, Mocks
-from pulumi.runtime.proto import engine_pb2, resource_pb2
+from pulumi.runtime.proto import engine_pb2, provider_pb2, resource_pb2
 
-from maiaplan.engine import urns
-from maiaplan.engine.mocks import PreviewProviders
-from maiaplan.engine.values import from_struct, to_struct
-from maiaplan.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun import urns
+from pulumi_dryrun.mocks import PreviewProviders
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun.schema import ResourceSchema
+from pulumi_dryrun.values import from_struct, to_struct
 
 
 @dataclass(frozen=True)
@@ -38,21 +41,49 @@ class LogEntry:
     urn: str | None
 
 
-class _NoMocks(Mocks):
-    """The monitor answers everything itself; the SDK's Mocks interface is only a formality."""
+class DuplicateURN(Exception):
+    """A resource registered under a URN that another resource of the program already has."""
 
-    def call(self, args: Any) -> tuple[dict[str, Any], None]:
-        raise NotImplementedError("invokes are answered by RecordingMonitor.Invoke")
-
-    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
-        raise NotImplementedError("registrations are answered by RecordingMonitor.RegisterResource")
+    def __init__(self, urn: str) -> None:
+        self.urn = urn
+        super().__init__(f"Duplicate resource URN '{urn}'; try giving it a unique name")
 
 
-class RecordingMonitor(MockMonitor):
+# What the monitor supports (``GetDeploymentInfo``): what the engine supports, except output values
+# (the SDK then sends plain values, resolved, in registrations) and the invoke dependency gate.
+SUPPORTED_FEATURES = (
+    resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_REPLACEMENT_TRIGGER,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_DELETED_WITH,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_REPLACE_WITH,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_TRANSFORMS,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_INVOKE_TRANSFORMS,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_PARAMETERIZATION,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_HOOKS,
+    resource_pb2.RESOURCE_MONITOR_FEATURE_ERROR_HOOKS,
+)
+# The legacy feature names (``SupportsFeature``) an older SDK asks about, by the features above.
+_LEGACY_FEATURES = {
+    "secrets": resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS,
+    "resourceReferences": resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES,
+    "deletedWith": resource_pb2.RESOURCE_MONITOR_FEATURE_DELETED_WITH,
+    "replaceWith": resource_pb2.RESOURCE_MONITOR_FEATURE_REPLACE_WITH,
+    "aliasSpecs": resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS,
+    "transforms": resource_pb2.RESOURCE_MONITOR_FEATURE_TRANSFORMS,
+    "invokeTransforms": resource_pb2.RESOURCE_MONITOR_FEATURE_INVOKE_TRANSFORMS,
+    "parameterization": resource_pb2.RESOURCE_MONITOR_FEATURE_PARAMETERIZATION,
+    "resourceHooks": resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_HOOKS,
+    "errorHooks": resource_pb2.RESOURCE_MONITOR_FEATURE_ERROR_HOOKS,
+}
+
+
+class RecordingMonitor:
     """The engine's side of the resource-monitor protocol, for one preview of one stack.
 
-    ``class_of`` maps a type token to the SDK class the program constructed for it (the shapes of
-    its properties come from there); ``project_dir`` locates the program's own source frames.
+    ``schemas`` maps a type token to its schema, as the program's process described the SDK class
+    it constructed for it; ``project_dir`` locates the program's own source frames.
     """
 
     def __init__(
@@ -62,28 +93,38 @@ class RecordingMonitor(MockMonitor):
         project_dir: Path,
         preview: PreviewProviders,
         default_provider_inputs: Callable[[str], dict[str, Any]],
-        class_of: Mapping[str, type],
+        schemas: Mapping[str, ResourceSchema],
     ) -> None:
-        super().__init__(_NoMocks())
         self.stack = stack
         self.project = project
         self.project_dir = project_dir
         self.preview = preview
         self.default_provider_inputs = default_provider_inputs
-        self.class_of = class_of
+        self.schemas = schemas
         self.registrations: dict[str, ResourceRecord] = {}
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self.duplicates: list[str] = []
         self._lock = threading.Lock()
 
-    # The SDK asks for the URN shape of a resource that has not registered yet (aliases, logs).
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
-        return urns.make_urn(self.stack, self.project, parent or None, type_, name)
+    def GetDeploymentInfo(self, request: empty_pb2.Empty) -> resource_pb2.DeploymentInfo:
+        return resource_pb2.DeploymentInfo(supportedFeatures=list(SUPPORTED_FEATURES))
+
+    def SupportsFeature(self, request: resource_pb2.SupportsFeatureRequest) -> resource_pb2.SupportsFeatureResponse:
+        return resource_pb2.SupportsFeatureResponse(hasSupport=_LEGACY_FEATURES.get(request.id) in SUPPORTED_FEATURES)
+
+    def _record(self, registration: ResourceRecord) -> None:
+        """Keep a registration; a URN registered before is refused (``DuplicateURN``)."""
+        with self._lock:
+            if registration.urn in self.registrations:
+                self.duplicates.append(registration.urn)
+                raise DuplicateURN(registration.urn)
+            self.registrations[registration.urn] = registration
 
     def RegisterResource(self, request: resource_pb2.RegisterResourceRequest) -> Any:
         parent = request.parent or None
         urn = urns.make_urn(self.stack, self.project, parent, request.type, request.name)
         inputs = from_struct(request.object)
-        options = {
+        options: dict[str, Any] = {
             "dependencies": tuple(sorted(set(request.dependencies))),
             "property_dependencies": {
                 key: tuple(sorted(set(value.urns))) for key, value in sorted(request.propertyDependencies.items())
@@ -102,17 +143,16 @@ class RecordingMonitor(MockMonitor):
         }
         provider: str | None = None
         if request.type == urns.STACK_TYPE:
-            with self._lock:
-                self.registrations[urn] = ResourceRecord(
-                    urn=urn, type=request.type, name=request.name, custom=request.custom, inputs=inputs, **options
-                )
+            self._record(
+                ResourceRecord(urn=urn, type=request.type, name=request.name, custom=request.custom, inputs=inputs, **options)
+            )
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if urns.provider_package(request.type) is not None:
             id_, inputs, outputs = self.preview.provider_resource(urn, inputs, request.version)
         elif request.custom:
             provider = request.provider or self._default_provider(urns.resource_package(request.type), request.version)
             id_, inputs, outputs = self.preview.custom_resource(
-                urn, request.type, request.name, inputs, self.class_of.get(request.type), options["ignore_changes"]
+                urn, request.type, request.name, inputs, self.schemas.get(request.type), options["ignore_changes"]
             )
         else:
             id_, outputs = "", {}
@@ -128,9 +168,7 @@ class RecordingMonitor(MockMonitor):
             provider=provider,
             **options,
         )
-        with self._lock:
-            self.registrations[urn] = registration
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, outputs)
+        self._record(registration)
         return resource_pb2.RegisterResourceResponse(
             urn=urn, id="" if id_ == UNKNOWN else id_, object=to_struct(outputs)
         )
@@ -166,18 +204,42 @@ class RecordingMonitor(MockMonitor):
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             source_position=self._source_position(request),
         )
-        with self._lock:
-            self.registrations[urn] = registration
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id, outputs)
+        self._record(registration)
         return resource_pb2.ReadResourceResponse(urn=urn, id=request.id, properties=to_struct(outputs))
 
     def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> Any:
+        args = from_struct(request.args)
         if request.tok == "pulumi:pulumi:getResource":
-            return super().Invoke(request)  # type: ignore[no-untyped-call]
+            return self._get_resource(str(args.get("urn", "")))
+        answer = self.preview.invoke(request.tok, args)
+        with self._lock:
+            self.invokes.append((request.tok, args))
+        return resource_pb2.ResourceInvokeResponse(**{"return": to_struct(answer)})
+
+    def Call(self, request: resource_pb2.ResourceCallRequest) -> Any:
+        """A component method's answer: like a data source's (its arguments back, and an id)."""
         args = from_struct(request.args)
         answer = self.preview.invoke(request.tok, args)
         with self._lock:
             self.invokes.append((request.tok, args))
+        return provider_pb2.CallResponse(**{"return": to_struct(answer)})
+
+    def ExistsResource(self, request: resource_pb2.ExistsResourceRequest) -> Any:
+        """Whether a resource of ``type`` with ``id`` exists: known when the prior state or this
+        preview has it; otherwise unknown, as only the provider's ``Read`` could tell."""
+        with self._lock:
+            known = [*self.registrations.values()]
+        known += self.preview.prior_resources()
+        exists = any(record.type == request.type and record.id == request.id for record in known)
+        return resource_pb2.ExistsResourceResponse(exists=exists, unknown=not exists)
+
+    def _get_resource(self, urn: str) -> Any:
+        """``pulumi:pulumi:getResource``: a registered resource's URN, id and state, by URN."""
+        with self._lock:
+            registration = self.registrations.get(urn)
+        if registration is None:
+            raise LookupError(f"unknown resource {urn}")
+        answer = {"urn": urn, "id": registration.id or "", "state": dict(registration.outputs)}
         return resource_pb2.ResourceInvokeResponse(**{"return": to_struct(answer)})
 
     def _default_provider(self, package: str, version: str) -> str:
@@ -250,7 +312,15 @@ class RecordingEngine:
 
     def __init__(self) -> None:
         self.entries: list[LogEntry] = []
+        self.root_resource = ""
         self._lock = threading.Lock()
+
+    def GetRootResource(self, request: engine_pb2.GetRootResourceRequest) -> engine_pb2.GetRootResourceResponse:
+        return engine_pb2.GetRootResourceResponse(urn=self.root_resource)
+
+    def SetRootResource(self, request: engine_pb2.SetRootResourceRequest) -> engine_pb2.SetRootResourceResponse:
+        self.root_resource = request.urn
+        return engine_pb2.SetRootResourceResponse()
 
     def Log(self, request: engine_pb2.LogRequest) -> empty_pb2.Empty:
         entry = LogEntry(_SEVERITIES.get(request.severity, "info"), request.message, request.urn or None)

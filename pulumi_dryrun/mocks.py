@@ -13,11 +13,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from maiaplan.engine import providers
-from maiaplan.engine.project import StackConfig
-from maiaplan.engine.schema import conform, input_names, output_names, output_shape
-from maiaplan.engine.values import is_secret, make_secret
-from maiaplan.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun import providers
+from pulumi_dryrun.project import StackConfig
+from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
+from pulumi_dryrun.schema import ResourceSchema, conform
+from pulumi_dryrun.values import is_secret, make_secret
 
 # The key the engine keeps provider-internal settings under in a provider's inputs.
 PROVIDER_INTERNAL_KEY = "__internal"
@@ -37,13 +37,16 @@ class PreviewProviders:
     def prior(self, urn: str) -> ResourceRecord | None:
         return self._prior.get(urn)
 
+    def prior_resources(self) -> list[ResourceRecord]:
+        return list(self._prior.values())
+
     def custom_resource(
         self,
         urn: str,
         type_: str,
         name: str,
         inputs: dict[str, Any],
-        resource_class: type | None,
+        schema: ResourceSchema | None,
         ignore_changes: tuple[str, ...],
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """The id (``UNKNOWN`` for a create), checked inputs and preview outputs of a resource."""
@@ -51,9 +54,9 @@ class PreviewProviders:
         if prior is not None and prior.external:
             prior = None
         checked = dict(inputs)
-        if resource_class is not None:
+        if schema is not None:
             profile = providers.profile_for(type_)
-            named = providers.autoname_property(profile, type_, checked, input_names(resource_class))
+            named = providers.autoname_property(profile, type_, checked, schema.input_names)
             if named is not None:
                 kept = prior.inputs.get(named) if prior is not None else None
                 checked[named] = kept if kept is not None else providers.generated_name(profile, name, urn)
@@ -63,12 +66,12 @@ class PreviewProviders:
             if checked == dict(prior.inputs):
                 return prior.id or UNKNOWN, checked, dict(prior.outputs)
             outputs = {key: value for key, value in prior.outputs.items() if key not in prior.inputs}
-            outputs.update(conform(checked, output_shape(resource_class)) if resource_class is not None else checked)
+            outputs.update(conform(checked, schema.output_shape) if schema is not None else checked)
             return prior.id or UNKNOWN, checked, outputs
         outputs = dict(checked)
-        if resource_class is not None:
-            outputs = conform(outputs, output_shape(resource_class))
-            for computed in sorted(output_names(resource_class) - input_names(resource_class)):
+        if schema is not None:
+            outputs = conform(outputs, schema.output_shape)
+            for computed in sorted(schema.output_names - schema.input_names):
                 outputs.setdefault(computed, UNKNOWN)
         return UNKNOWN, checked, outputs
 

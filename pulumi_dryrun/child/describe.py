@@ -1,13 +1,15 @@
-"""Property shapes of a resource, read from its generated Python SDK class.
+"""The property shapes of a resource type, read from its generated Python SDK class, as data.
+
+This module runs inside the program's process (the bootstrap loads it by path, so it needs nothing
+but the Pulumi SDK the program itself uses): the classes are those of the provider version the
+program imports. ``describe`` turns a resource class into a JSON-ready description that the engine
+side reads with ``pulumi_dryrun.schema.parse_schema``.
 
 The provider SDKs are generated from the providers' schemas: an ``integer`` property is annotated
 ``int``, a ``number`` ``float``, an object property with an ``@input_type``/``@output_type`` class.
-Numbers cross the gRPC boundary as doubles, so a mock hands ``3.0`` back for ``3``; the shapes here
-turn those back into ``int`` exactly where the schema says integer, and nowhere else.
-
-The wire (camelCase) names and the annotations come from the SDK's own resolver
-(``pulumi._types._raw_return_hints``: the getter's ``@pulumi.getter(name=...)`` and its resolved
-return hint), so forward references and nested types resolve as the SDK resolves them.
+The wire (camelCase) names and the annotations come from the SDK's own resolver (through
+``compat``: the getter's ``@pulumi.getter(name=...)`` and its resolved return hint), so forward
+references and nested types resolve as the SDK resolves them.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi import _types as pulumi_types
 from pulumi.output import Output
 
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from . import compat
 
 _SEQUENCE_ORIGINS = (list, tuple, collections.abc.Sequence, collections.abc.MutableSequence)
 _MAPPING_ORIGINS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
@@ -106,7 +107,7 @@ def _collect(annotation: Any, members: _Members) -> None:
     elif origin is not None:
         members.anything = True
     elif isinstance(annotation, type):
-        if pulumi_types.is_input_type(annotation) or pulumi_types.is_output_type(annotation):
+        if compat.is_input_type(annotation) or compat.is_output_type(annotation):
             members.classes.append(annotation)
         elif typing.is_typeddict(annotation) or annotation is Output:
             # The *ArgsDict twin of an input class is keyed by Python names; the class beside it in
@@ -152,7 +153,7 @@ def _object_fields(classes: tuple[type, ...]) -> dict[str, Shape]:
 def _wire_hints(cls: type) -> dict[str, Any]:
     """Wire name → annotation of a generated class's properties; empty when hints do not resolve."""
     try:
-        return dict(pulumi_types._raw_return_hints(cls))
+        return dict(compat.raw_return_hints(cls))
     except Exception:
         return {}
 
@@ -173,7 +174,7 @@ def args_class(resource_class: type) -> type | None:
     if module is not None:
         candidates += [getattr(module, f"{resource_class.__name__}{suffix}", None) for suffix in ("InitArgs", "Args")]
     for candidate in candidates:
-        if isinstance(candidate, type) and pulumi_types.is_input_type(candidate):
+        if isinstance(candidate, type) and compat.is_input_type(candidate):
             return candidate
     return None
 
@@ -202,63 +203,29 @@ def output_names(resource_class: type) -> frozenset[str]:
     return frozenset(_wire_hints(resource_class))
 
 
-def restore_integers(value: Any, shape: Shape) -> Any:
-    """``value`` with every integral float that ``shape`` types as integer turned back into int.
+def describe(resource_class: type) -> dict[str, Any]:
+    """A resource class's schema as JSON-ready data: input and output names, and shapes.
 
-    Secrets are looked into (their wrapper kept); unknowns, strings and untyped values are left.
-    Complexity: O(size of value).
+    Object shapes name an entry of ``types`` (a key per distinct set of generated classes), so a
+    recursive type is described once. Complexity: O(fields of every type reachable from the class).
     """
-    if isinstance(value, float):
-        if shape.kind == "int" and value.is_integer():
-            return int(value)
-        return value
-    if isinstance(value, list):
-        item = shape.item if shape.kind == "array" and shape.item else ANY
-        return [restore_integers(element, item) for element in value]
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            if "value" in value:
-                return {**value, "value": restore_integers(value["value"], shape)}
-            return value
-        if SECRET_SIG_KEY in value:
-            return value
-        if shape.kind == "map":
-            item = shape.item or ANY
-            return {key: restore_integers(element, item) for key, element in value.items()}
+    table: dict[str, dict[str, Any]] = {}
+
+    def encode(shape: Shape) -> dict[str, Any]:
         if shape.kind == "object":
-            return {key: restore_integers(element, shape.field(key)) for key, element in value.items()}
-        return value
-    return value
+            key = "|".join(f"{cls.__module__}.{cls.__qualname__}" for cls in shape.classes)
+            if key not in table:
+                table[key] = {}
+                table[key].update({name: encode(child) for name, child in sorted(shape.fields.items())})
+            return {"kind": "object", "type": key}
+        if shape.item is not None:
+            return {"kind": shape.kind, "item": encode(shape.item)}
+        return {"kind": shape.kind}
 
-
-def conform(value: Any, shape: Shape) -> Any:
-    """``value`` with each part whose kind the shape contradicts replaced by ``UNKNOWN``.
-
-    A provider reports outputs in its output types, which can differ from its inputs (azure-native
-    takes ``userAssignedIdentities`` as a list of ids and reports a map keyed by id): where an input
-    cannot stand for the output, a preview does not know the output yet. Secrets keep their wrapper.
-    Complexity: O(size of value).
-    """
-    if value is None or value == UNKNOWN or shape.kind == "any":
-        return value
-    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG:
-        return {**value, "value": conform(value["value"], shape)} if "value" in value else value
-    if isinstance(value, dict) and SECRET_SIG_KEY in value:
-        return value
-    if shape.kind == "object":
-        if not isinstance(value, dict):
-            return UNKNOWN
-        return {key: conform(item, shape.field(key)) for key, item in value.items()}
-    if shape.kind == "map":
-        if not isinstance(value, dict):
-            return UNKNOWN
-        return {key: conform(item, shape.item or ANY) for key, item in value.items()}
-    if shape.kind == "array":
-        if not isinstance(value, list):
-            return UNKNOWN
-        return [conform(item, shape.item or ANY) for item in value]
-    if isinstance(value, dict | list):
-        return UNKNOWN
-    if shape.kind in ("int", "number") and (isinstance(value, bool) or not isinstance(value, int | float)):
-        return UNKNOWN
-    return value
+    return {
+        "inputs": sorted(input_names(resource_class)),
+        "outputs": sorted(output_names(resource_class)),
+        "shape": encode(resource_shape(resource_class)),
+        "output_shape": encode(output_shape(resource_class)),
+        "types": table,
+    }

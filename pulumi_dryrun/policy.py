@@ -1,6 +1,6 @@
 """Running policy packs over a preview's resources, through the analyzer-protocol client.
 
-Each ``--policy-pack`` runs as the CLI runs it (``maiaplan.analyzer.PolicyPackSession``): one
+Each ``--policy-pack`` runs as the CLI runs it (``pulumi_dryrun.analyzer.PolicyPackSession``): one
 ``Analyze`` per registered resource (resources read with ``.get`` are not analyzed, as the engine
 does not analyze reads), then one ``AnalyzeStack`` over all of them. The report keeps, per pack, its
 policies with the level each ran at, and every violation.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import (
+from pulumi_dryrun.analyzer import (
     AnalyzerInfo,
     EnforcementLevel,
     PolicyInfo,
@@ -22,8 +22,9 @@ from maiaplan.analyzer import (
     PolicyPackSession,
     Violation,
 )
-from maiaplan.resources import ResourceRecord
-from planner.errors import InputError
+from pulumi_dryrun.analyzer.session import CALL_TIMEOUT_S, START_TIMEOUT_S
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.resources import ResourceRecord
 
 FAIL_ON = ("advisory", "mandatory")
 
@@ -99,6 +100,7 @@ class PolicyPacks:
         stack: str,
         config: Mapping[str, str],
         organization: str = "organization",
+        timeout_s: float = START_TIMEOUT_S + CALL_TIMEOUT_S,
     ) -> None:
         self._requests = list(packs)
         # Paths are resolved now: the program changes the working directory while the packs start.
@@ -110,6 +112,9 @@ class PolicyPacks:
                 organization=organization,
                 config=dict(config),
                 policy_config=request.config.resolve() if isinstance(request.config, Path) else request.config,
+                # A preview's timeout bounds each pack's start and each of its calls too.
+                start_timeout_s=min(START_TIMEOUT_S, timeout_s),
+                call_timeout_s=min(CALL_TIMEOUT_S, timeout_s),
             )
             for request in self._requests
         ]
@@ -117,21 +122,26 @@ class PolicyPacks:
         self._starts: list[Future[None]] = []
 
     def __enter__(self) -> PolicyPacks:
-        self._starts = [self._executor.submit(session.start) for session in self._sessions]
+        try:
+            self._starts = [self._executor.submit(session.start) for session in self._sessions]
+        except BaseException:  # an interruption between two starts: stop the ones begun
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         for start in self._starts:
             start.cancel()
-        self._executor.shutdown(wait=True)
+        # Stopping the packs first ends any start still waiting on one, so the shutdown is quick.
         for session in self._sessions:
             session.close()
+        self._executor.shutdown(wait=True)
 
     def analyze(self, records: Sequence[ResourceRecord]) -> PolicyReport:
         """Each pack over ``records``: ``Analyze`` per resource (reads excepted), then ``AnalyzeStack``.
 
         Raises:
-            InputError: a directory that is not a Python policy pack, an invalid policy config, or a
+            DryRunError: a directory that is not a Python policy pack, an invalid policy config, or a
                 pack that fails to start or to answer (its stderr's tail in the message).
         """
         analyzed = [record for record in records if not record.external]
@@ -139,9 +149,12 @@ class PolicyPacks:
         for request, session, start in zip(self._requests, self._sessions, self._starts, strict=True):
             try:
                 start.result()
+                # Configured again now that the program has ended: nothing it could have sent the
+                # pack while it ran (the pack listens on loopback) outlives this call.
+                session.configure()
                 violations = session.analyze(analyzed) + session.analyze_stack(list(records))
             except PolicyPackError as error:
-                raise InputError(
+                raise DryRunError(
                     str(request.directory),
                     "",
                     f"the policy pack failed: {error}",
@@ -168,7 +181,7 @@ def run_policy_packs(
     """Run each pack over ``records`` (per-resource ``Analyze``, then ``AnalyzeStack``).
 
     Raises:
-        InputError: as ``PolicyPacks.analyze``.
+        DryRunError: as ``PolicyPacks.analyze``.
     """
     with PolicyPacks(packs, project=project, stack=stack, config=config, organization=organization) as running:
         return running.analyze(records)

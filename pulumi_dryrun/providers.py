@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from maiaplan.engine.urns import resource_package
+from pulumi_dryrun.urns import resource_package
 
 
 @dataclass(frozen=True)

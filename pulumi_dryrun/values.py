@@ -7,13 +7,14 @@ assets and archives are other signature objects, passed through untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from google.protobuf import struct_pb2
 
-from maiaplan.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
+from pulumi_dryrun.resources import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN
 
 REDACTED = "[secret]"
 # Secrets shorter than this are not scrubbed from free text: "1" or "true" would maul every line.
@@ -41,10 +42,23 @@ def from_value(value: struct_pb2.Value) -> Any:
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    """Plain Python values (wire form) as a protobuf Struct."""
+    """Plain Python values (wire form) as a protobuf Struct, sealed secrets given as unknown secrets."""
     struct = struct_pb2.Struct()
-    struct.update(dict(values))
+    struct.update(unsealed(dict(values)))
     return struct
+
+
+def unsealed(value: Any) -> Any:
+    """``value`` as a program may be given it: a sealed secret (a state file's ciphertext, which only
+    the stack's secrets provider could open) becomes a secret whose value is unknown, as a preview
+    that cannot read it would show it; everything else is unchanged. Complexity: O(size of value)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG and "value" not in value:
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": UNKNOWN}
+        return {key: unsealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unsealed(item) for item in value]
+    return value
 
 
 def is_secret(value: Any) -> bool:
@@ -128,12 +142,42 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     Longest first, so a secret that contains another is replaced whole. Plaintexts shorter than
     ``MIN_SCRUBBED_SECRET_CHARS`` are left: they cannot be told apart from ordinary words.
     """
+    return scrubber(secrets)(text)
+
+
+def scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
+    """``scrub`` with its pattern compiled once, for many strings."""
     candidates = sorted(
         {secret for secret in secrets if len(secret) >= MIN_SCRUBBED_SECRET_CHARS and secret != REDACTED},
         key=len,
         reverse=True,
     )
     if not candidates:
-        return text
+        return lambda text: text
     pattern = re.compile("|".join(re.escape(secret) for secret in candidates))
-    return pattern.sub(REDACTED, text)
+    return lambda text: pattern.sub(REDACTED, text) if text else text
+
+
+def scrub_model(value: Any, clean: Callable[[str], str]) -> Any:
+    """``value`` with ``clean`` applied to every string inside it, before any format escapes it.
+
+    Walks frozen dataclasses (rebuilt with ``dataclasses.replace``), mappings (keys and values),
+    lists and tuples; strings of a ``str`` subclass (enumerations) and other objects are left as
+    they are. Complexity: O(size of value), each string scanned once.
+    """
+    if type(value) is str:
+        return clean(value)
+    if isinstance(value, dict):
+        return {scrub_model(key, clean): scrub_model(item, clean) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_model(item, clean) for item in value]
+    if isinstance(value, tuple):
+        return tuple(scrub_model(item, clean) for item in value)
+    if isinstance(value, Mapping):
+        return {scrub_model(key, clean): scrub_model(item, clean) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            each.name: scrub_model(getattr(value, each.name), clean) for each in dataclasses.fields(value) if each.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value

@@ -13,7 +13,11 @@ the program receives ``SECRET_PLACEHOLDER`` for them, still marked secret.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from planner.errors import InputError, did_you_mean
+from pulumi_dryrun.errors import DryRunError, did_you_mean
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 # What the program receives for a `secure:` value that cannot be decrypted offline.
@@ -58,6 +62,7 @@ class Project:
     program: Path
     stack_config_dir: Path
     declarations: Mapping[str, ConfigDeclaration] = field(default_factory=dict)
+    runtime_options: Mapping[str, Any] = field(default_factory=dict)
 
     def stack_config_file(self, stack: str) -> Path:
         """The ``Pulumi.<stack>.yaml`` of a stack (short name of a qualified org/project/stack)."""
@@ -105,13 +110,16 @@ def with_overrides(project: Project, config: StackConfig, overrides: Mapping[str
     if not overrides:
         return config
     values = dict(config.values)
+    secret_values = set(config.secret_values)
     for raw_key, value in overrides.items():
         key = _qualify(raw_key, project.name)
         declared = project.declarations.get(key)
         if declared is not None and declared.type is not None:
             _check_type(Path("--config"), key, declared.type, value, secret=False)
         values[key] = config_string(value)
-    return replace(config, values=dict(sorted(values.items())))
+        if key in config.secret_keys and values[key] and values[key] != SECRET_PLACEHOLDER:
+            secret_values.add(values[key])  # a secret given on the command line stays secret
+    return replace(config, values=dict(sorted(values.items())), secret_values=tuple(sorted(secret_values)))
 
 
 def find_project_file(directory: Path) -> Path:
@@ -120,7 +128,7 @@ def find_project_file(directory: Path) -> Path:
         candidate = directory / name
         if candidate.is_file():
             return candidate
-    raise InputError(
+    raise DryRunError(
         str(directory),
         "",
         "is not a Pulumi project: it has no Pulumi.yaml.",
@@ -132,21 +140,21 @@ def load_project(directory: Path | str) -> Project:
     """Read ``Pulumi.yaml`` in ``directory``.
 
     Raises:
-        InputError: no project file, unreadable YAML, a runtime other than Python, a missing
+        DryRunError: no project file, unreadable YAML, a runtime other than Python, a missing
             program, or a malformed ``config:`` block.
     """
     directory = Path(directory).resolve()
     if not directory.is_dir():
-        raise InputError(str(directory), "", "is not a directory.", "pass --project with the project's directory.")
+        raise DryRunError(str(directory), "", "is not a directory.", "pass --project with the project's directory.")
     file = find_project_file(directory)
     document = _read_yaml_mapping(file)
     name = document.get("name")
     if not isinstance(name, str) or not name:
-        raise InputError(str(file), "name", "the project has no name.", "add `name: <project>` to Pulumi.yaml.")
+        raise DryRunError(str(file), "name", "the project has no name.", "add `name: <project>` to Pulumi.yaml.")
     runtime = document.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, Mapping) else runtime
     if runtime_name != "python":
-        raise InputError(
+        raise DryRunError(
             str(file),
             "runtime",
             f"the runtime is {runtime_name!r}; the offline preview runs Python programs only.",
@@ -155,30 +163,87 @@ def load_project(directory: Path | str) -> Project:
     program = directory / str(document.get("main") or ".")
     if program.is_dir():
         if not (program / "__main__.py").is_file():
-            raise InputError(
+            raise DryRunError(
                 str(file),
                 "main",
                 f"the program directory {program} has no __main__.py.",
                 "add __main__.py or point `main:` at the program.",
             )
     elif not program.is_file():
-        raise InputError(str(file), "main", f"the program {program} does not exist.", "fix `main:`.")
+        raise DryRunError(str(file), "main", f"the program {program} does not exist.", "fix `main:`.")
     config_dir = document.get("stackConfigDir")
     stack_config_dir = directory / str(config_dir) if config_dir else directory
     declarations = _declarations(file, name, document.get("config"))
-    return Project(name, directory, file, program, stack_config_dir, declarations)
+    options = runtime.get("options") if isinstance(runtime, Mapping) else None
+    if options is not None and not isinstance(options, Mapping):
+        raise DryRunError(str(file), "runtime.options", "must be a mapping.", "write e.g. `options: {virtualenv: venv}`.")
+    return Project(name, directory, file, program, stack_config_dir, declarations, dict(options or {}))
+
+
+def program_interpreter(project: Project) -> str:
+    """The Python interpreter the language host would run the program with.
+
+    As ``pulumi-language-python`` reads ``runtime.options``: ``virtualenv`` (relative to the
+    project) names the environment whose ``bin/python`` runs the program; toolchain ``uv`` without
+    one uses ``.venv``; toolchain ``poetry`` asks ``poetry env info --executable``. Without any,
+    ``PULUMI_PYTHON_CMD`` when set, else the interpreter running the engine.
+
+    Raises:
+        DryRunError: the virtualenv (or poetry) the project names is not there.
+    """
+    options = project.runtime_options
+    toolchain = str(options.get("toolchain") or "pip")
+    if toolchain not in ("pip", "uv", "poetry"):
+        raise DryRunError(
+            str(project.file), "runtime.options.toolchain", f"unknown toolchain {toolchain!r}.", "use pip, uv or poetry."
+        )
+    virtualenv = options.get("virtualenv") or (".venv" if toolchain == "uv" else None)
+    if virtualenv:
+        root = Path(str(virtualenv)).expanduser()
+        root = root if root.is_absolute() else project.directory / root
+        python = root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if not python.exists():
+            raise DryRunError(
+                str(project.file),
+                "runtime.options.virtualenv",
+                f"the virtualenv {virtualenv!r} has no interpreter at {python}.",
+                f"create it: `python3 -m venv {virtualenv} && {virtualenv}/bin/pip install -r requirements.txt`.",
+            )
+        return str(python)
+    if toolchain == "poetry":
+        poetry = shutil.which("poetry")
+        found = (
+            subprocess.run([poetry, "env", "info", "--executable"], cwd=project.directory, capture_output=True, text=True, check=False)
+            if poetry
+            else None
+        )
+        if found is None or found.returncode != 0 or not found.stdout.strip():
+            raise DryRunError(
+                str(project.file),
+                "runtime.options.toolchain",
+                "the project uses poetry, but `poetry env info --executable` names no environment.",
+                "install poetry and run `poetry install` in the project.",
+            )
+        return found.stdout.strip()
+    command = os.environ.get("PULUMI_PYTHON_CMD")
+    if command:
+        resolved = shutil.which(command)
+        if resolved is None:
+            raise DryRunError("PULUMI_PYTHON_CMD", "", f"{command!r} is not an executable on PATH.", "unset it or fix it.")
+        return resolved
+    return sys.executable
 
 
 def load_stack_config(project: Project, stack: str) -> StackConfig:
     """Read ``Pulumi.<stack>.yaml``, apply the project's defaults and check declared types.
 
     Raises:
-        InputError: a malformed stack name, no config file for the stack (with the closest known
+        DryRunError: a malformed stack name, no config file for the stack (with the closest known
             stack), a value of the wrong declared type, or a declared value without default that
             the stack does not set.
     """
     if not _STACK_NAME.match(stack):
-        raise InputError(
+        raise DryRunError(
             stack,
             "",
             "is not a valid stack name (letters, digits, '-', '_' and '.', optionally org/project/stack).",
@@ -189,7 +254,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         known = project.known_stacks()
         short = stack.rsplit("/", 1)[-1]
         listing = ", ".join(known) if known else "none"
-        raise InputError(
+        raise DryRunError(
             str(file),
             "",
             f"stack {short!r} has no config file{did_you_mean(short, known)} (stacks: {listing}).",
@@ -198,7 +263,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     document = _read_yaml_mapping(file) if file.stat().st_size else {}
     raw = document.get("config") or {}
     if not isinstance(raw, Mapping):
-        raise InputError(str(file), "config", "must be a mapping of keys to values.", "")
+        raise DryRunError(str(file), "config", "must be a mapping of keys to values.", "")
     values: dict[str, str] = {}
     structured: dict[str, Any] = {}
     secret_keys: set[str] = set()
@@ -217,7 +282,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             secret_keys.add(key)
         declared = project.declarations.get(key)
         if declared is not None and declared.secret and not secret:
-            raise InputError(
+            raise DryRunError(
                 str(file),
                 f"config.{key}",
                 f"Pulumi.yaml declares {key!r} secret, but this stack gives it in plaintext.",
@@ -232,7 +297,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             structured.pop(key, None)
     for declaration in project.declarations.values():
         if declaration.key not in values:
-            raise InputError(
+            raise DryRunError(
                 str(file),
                 f"config.{declaration.key}",
                 f"stack {stack!r} is missing configuration value {declaration.key!r}"
@@ -253,19 +318,45 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     )
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML as the CLI reads its project and stack files: a date-like value stays the text it is."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """A YAML timestamp (``2024-01-01``) as its text, which is what the CLI hands the program.
+
+    One that is not a real date (``2024-13-01``) is refused with its line: it is almost always a typo.
+    """
+    text = str(loader.construct_scalar(node))
+    try:
+        yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as error:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} looks like a date but is not one ({error}); quote it if it is text", node.start_mark
+        ) from None
+    return text
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def _read_yaml_mapping(file: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = yaml.load(file.read_text(encoding="utf-8"), Loader=_ConfigLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(file), where, f"is not valid YAML: {error}.", "fix the YAML syntax.") from error
+        parts = [getattr(error, "context", None), getattr(error, "problem", None)]
+        problem = "; ".join(str(part) for part in parts if part) or str(error).splitlines()[0]
+        raise DryRunError(
+            str(file), where, f"is not valid YAML: {problem}.", "fix the YAML syntax (quote a value that is text)."
+        ) from None
     except OSError as error:
-        raise InputError(str(file), "", f"cannot be read: {error.strerror}.", "") from error
+        raise DryRunError(str(file), "", f"cannot be read: {error.strerror}.", "") from error
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise InputError(str(file), "", "must be a YAML mapping.", "")
+        raise DryRunError(str(file), "", "must be a YAML mapping.", "")
     return document
 
 
@@ -278,14 +369,14 @@ def _declarations(file: Path, project: str, block: Any) -> dict[str, ConfigDecla
     if block is None:
         return {}
     if not isinstance(block, Mapping):
-        raise InputError(str(file), "config", "must be a mapping of config keys.", "")
+        raise DryRunError(str(file), "config", "must be a mapping of config keys.", "")
     declarations: dict[str, ConfigDeclaration] = {}
     for raw_key, entry in block.items():
         key = _qualify(str(raw_key), project)
         if isinstance(entry, Mapping) and entry and set(entry) <= _DECLARATION_KEYS:
             declared_type = entry.get("type")
             if declared_type is not None and declared_type not in CONFIG_TYPES:
-                raise InputError(
+                raise DryRunError(
                     str(file),
                     f"config.{raw_key}.type",
                     f"unknown config type {declared_type!r}{did_you_mean(str(declared_type), CONFIG_TYPES)}.",
@@ -352,7 +443,7 @@ def _check_type(file: Path, key: str, declared: str, value: Any, secret: bool) -
     else:
         ok = not isinstance(value, Mapping | list)
     if not ok:
-        raise InputError(
+        raise DryRunError(
             str(file),
             f"config.{key}",
             f"value {value!r} must be of type {declared!r}, as Pulumi.yaml declares.",

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from maiaplan.analyzer import Violation
-from maiaplan.engine.diff import Plan, diff
-from maiaplan.engine.policy import PolicyPackRequest, PolicyPacks, PolicyReport
-from maiaplan.engine.project import Project, StackConfig, load_project, load_stack_config, with_overrides
-from maiaplan.engine.runner import ProgramRun, run_loaded
-from maiaplan.engine.state import Snapshot, read_state, rebase
-from maiaplan.engine.values import secret_plaintexts
+from pulumi_dryrun.analyzer import Violation
+from pulumi_dryrun.diff import Plan, diff
+from pulumi_dryrun.errors import DryRunError
+from pulumi_dryrun.monitor import LogEntry
+from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks, PolicyReport
+from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
+from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S, ProgramRun, run_loaded
+from pulumi_dryrun.state import Snapshot, read_state, rebase
+from pulumi_dryrun.values import scrub_model, scrubber, secret_plaintexts
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -51,6 +53,14 @@ class PreviewResult:
                 values.extend((dict(step.old.inputs), dict(step.old.outputs)))
         return set(self.run.config.secret_values) | secret_plaintexts(values)
 
+    def redacted(self) -> PreviewResult:
+        """This result with every secret plaintext replaced by ``[secret]`` in every string of it
+        (property values, outputs, diagnostics, policy messages), before any format escapes them:
+        a secret holding ``"``, ``&`` or ``|`` cannot survive as ``\\"``, ``&amp;`` or ``\\|``."""
+        clean = scrubber(self.secrets())
+        redacted: PreviewResult = scrub_model(self, clean)
+        return redacted
+
     def failing(self, fail_on: str) -> list[Violation]:
         return self.policies.failing(fail_on)
 
@@ -75,6 +85,7 @@ def run_preview(
     overrides: Mapping[str, Any] | None = None,
     organization: str = "organization",
     summary_markdown: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PreviewResult:
     """Preview ``stack`` of the project in ``project_dir`` offline.
 
@@ -83,17 +94,29 @@ def run_preview(
     the resources.
 
     Raises:
-        InputError: bad project, stack, config, state or policy pack, or a failing program.
+        DryRunError: bad project, stack, config, state or policy pack, or a failing program.
     """
     project = load_project(project_dir)
     config = with_overrides(project, load_stack_config(project, stack), overrides)
     prior = load_prior(state, project, config)
     old = prior.by_urn() if prior is not None else {}
     packs = PolicyPacks(
-        policy_packs, project=project.name, stack=config.stack, config=config.values, organization=organization
+        policy_packs,
+        project=project.name,
+        stack=config.stack,
+        config=config.values,
+        organization=organization,
+        timeout_s=timeout_s,
     )
     with packs:
-        run = run_loaded(project, config, prior=old, organization=organization)
+        run = run_loaded(project, config, prior=old, organization=organization, timeout_s=timeout_s)
         plan = diff(run.resources, old)
-        report = packs.analyze(run.resources)
+        try:
+            report = packs.analyze(run.resources)
+        except DryRunError as error:
+            # A pack's failure quotes its stderr, where an exception may repeat a secret it was given.
+            secrets = PreviewResult(run, plan, PolicyReport(), prior).secrets()
+            raise error.scrubbed(scrubber(secrets)) from None
+    if prior is not None and prior.warnings:
+        run = replace(run, log=run.log + tuple(LogEntry("warning", warning, None) for warning in prior.warnings))
     return PreviewResult(run, plan, report, prior, summary_markdown)

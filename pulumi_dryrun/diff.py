@@ -15,10 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from maiaplan.engine.mocks import PROVIDER_INTERNAL_KEY
-from maiaplan.engine.urns import provider_package, split_provider_reference
-from maiaplan.engine.values import is_secret, secret_value
-from maiaplan.resources import ResourceRecord
+from pulumi_dryrun.mocks import PROVIDER_INTERNAL_KEY
+from pulumi_dryrun.resources import ResourceRecord
+from pulumi_dryrun.urns import provider_package, split_provider_reference
+from pulumi_dryrun.values import is_secret, secret_value
 
 OPS = ("create", "update", "replace", "delete", "read", "same")
 # The pseudo-property a provider change is reported under.
