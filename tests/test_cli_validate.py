@@ -140,7 +140,7 @@ def test_bad_input_in_json_format_still_goes_to_stderr(capsys: pytest.CaptureFix
     path = write_yaml(tmp_path, {"version": 1})
     code, out, err = _run(capsys, "validate", str(path), "--format", "json")
     assert (code, out) == (2, "")
-    assert "name: is required but missing" in _assert_one_paragraph(err)
+    assert "is missing the required fields 'name', 'tenants', 'clusters', 'migration'" in _assert_one_paragraph(err)
 
 
 @pytest.mark.parametrize(
