@@ -63,7 +63,10 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def _is_input(target: os.stat_result, protect: Iterable[Path | str]) -> str | None:
-    """The input (given, or recorded as read) that ``target`` is, if any."""
+    """The input file (given, or recorded as read) that ``target`` is, if any: only a regular file
+    can be destroyed by writing it (a FIFO or device read and written is a stream, not a file)."""
+    if not stat.S_ISREG(target.st_mode):
+        return None
     for candidate in (*(str(p) for p in protect), *sorted(_read_paths)):
         try:
             if _same_file(os.stat(candidate), target):
