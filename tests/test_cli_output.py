@@ -156,7 +156,7 @@ def test_out_dev_stdout_prints_to_a_pipe_and_to_a_redirected_file(tmp_path: Path
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
 @pytest.mark.parametrize("command", [["plan"], ["validate"], ["policy-config"]])
 def test_stdout_on_a_full_device_is_exit_2_with_a_paragraph(command: list[str]) -> None:
-    with open("/dev/full", "w") as full:  # noqa: PTH123
+    with open("/dev/full", "w") as full:
         run = _maiaplan(*command, str(EXAMPLE), stdout=full)
     assert run.returncode == EXIT_BAD_INPUT
     assert run.stderr == (
