@@ -974,3 +974,11 @@ def test_a_spec_over_the_workload_limit_is_refused_before_it_is_built() -> None:
     error = spec_error(data)
     assert_message(error, "workloads", f"has {MAX_PLAN_WORKLOADS + 1:,} workloads, more than the")
     assert "split the spec" in error.fix
+
+
+def test_the_components_hold_tag_values_to_the_same_rule() -> None:
+    from components.tags import ResourceTags
+
+    assert ResourceTags("Anthropic", "gcp-usc1-v5p", 0, workload="embed").gcp_labels()["tenant"] == "anthropic"
+    with pytest.raises(ValueError, match="label 'workload' value 'embed_v2' has characters other than"):
+        ResourceTags("anthropic", "gcp-usc1-v5p", 0, workload="embed_v2").gcp_labels()
