@@ -470,17 +470,19 @@ class _SpecLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
 
 def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    own = list(node.value)  # before merge keys (<<) are flattened in: an own key may override a merged one
+    mapping = loader.construct_mapping(node, deep=deep)
+    if len(mapping) == len(own) == len(node.value):  # the common case: no merge, no duplicate
+        return mapping
     seen: set[Any] = set()
-    for key_node, _ in node.value:
+    for key_node, _ in own:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in seen
-        except TypeError:  # an unhashable key, e.g. `? [a, b]`: construct_mapping names it
-            break
-        if duplicate:
+        if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
         seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 def _construct_timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
