@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError, did_you_mean
-from planner.spec import MigrationSpec, load_yaml
+from planner.spec import MigrationSpec
+from planner.yaml_input import load_yaml
 
 # maiaplan-guard's policy names (its public interface; the pack imports nothing of maiaplan).
 TAGS = "maiaplan-tags"

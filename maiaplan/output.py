@@ -49,10 +49,12 @@ def _record_reads(event: str, args: tuple[Any, ...]) -> None:
 def record_inputs() -> None:
     """From now on, remember the files this process reads, so that ``--out`` refuses to overwrite one.
 
-    The CLI calls it once before running a command; it sees every reader (spec, stack file, waivers,
-    state) without each having to declare its files.
+    The CLI calls it before running each command (forgetting what earlier commands of the process
+    read); it sees every reader (spec, stack file, waivers, state) without each declaring its files.
+    An audit hook cannot be removed, so it is added once and stays.
     """
     global _recording
+    _read_paths.clear()
     if not _recording:
         sys.addaudithook(_record_reads)
         _recording = True

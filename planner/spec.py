@@ -13,10 +13,9 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_origin
+from typing import Annotated, Any, Literal, get_origin
 
 import networkx as nx
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -40,6 +39,7 @@ from planner.catalog import (
 from planner.errors import InputError, did_you_mean, some_names
 from planner.limits import workloads_over_limit
 from planner.names import MAX_CLUSTER_WORKLOAD_LENGTH, check_name
+from planner.yaml_input import load_yaml
 
 Isolation = Literal["hardware", "shared"]
 Sensitivity = Literal["low", "medium", "high"]
@@ -453,70 +453,6 @@ class MigrationSpec(_Model):
 
 
 # --- loading -------------------------------------------------------------------------------------
-
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when built
-
-
-class _SpecLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """A safe YAML loader (libyaml's C parser when available) that rejects duplicate mapping keys
-    instead of keeping the last one, and keeps date-like scalars (``2024-13-01``) as the strings
-    they are: a spec holds no dates, and YAML would turn an impossible one into a traceback."""
-
-    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    own = list(node.value)  # before merge keys (<<) are flattened in: an own key may override a merged one
-    mapping = loader.construct_mapping(node, deep=deep)
-    if len(mapping) == len(own) == len(node.value):  # the common case: no merge, no duplicate
-        return mapping
-    seen: set[Any] = set()
-    for key_node, _ in own:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-        seen.add(key)
-    return mapping
-
-
-def _construct_timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))  # an explicit `!!timestamp` too: never a datetime
-
-
-_SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-_SpecLoader.add_constructor(_TIMESTAMP_TAG, _construct_timestamp_as_text)
-
-
-def load_yaml(text: str, file: str) -> Any:
-    """Parse YAML ``text`` of ``file`` safely: duplicate keys rejected, dates kept as strings.
-
-    Shared by every reader of user YAML (specs, waivers), so they agree on what YAML means.
-
-    Raises
-    ------
-    InputError
-        At the line and column of a syntax error or a duplicate key.
-
-    Complexity: O(len(text)), in libyaml's C parser when PyYAML was built with it.
-    """
-    try:
-        return yaml.load(text, Loader=_SpecLoader)  # a SafeLoader equivalent: safe
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise InputError(file, where, f"is not valid YAML: {problem}", "correct the YAML syntax there") from None
-    except (ValueError, TypeError, OverflowError) as error:  # a tagged scalar (!!int, !!float) that is no such thing
-        raise InputError(file, "", f"is not valid YAML: {error}", "correct or quote the value") from None
-    except RecursionError:
-        raise InputError(file, "", "is nested too deeply to read", "flatten the document") from None
-
 
 def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object hook that rejects duplicate keys instead of keeping the last one."""
