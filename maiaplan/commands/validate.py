@@ -62,7 +62,7 @@ def check_plannable(spec: MigrationSpec) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     check_plannable(spec)
-    summary = {
+    summary: dict[str, Any] = {
         "spec": spec.name,
         "file": str(args.spec),
         "valid": True,
