@@ -195,3 +195,13 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(
         write_atomic(out, "new\n")
     assert out.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+@pytest.mark.slow
+def test_preview_out_refuses_its_stack_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = Path(shutil.copytree(ROOT / "tests" / "fixtures" / "demo_project", tmp_path / "project"))
+    stack, stack_file = "dev", project / "stacks" / "Pulumi.dev.yaml"
+    before = stack_file.read_bytes()
+    assert main(["preview", "--project", str(project), "--stack", stack, "--out", str(stack_file)]) == EXIT_BAD_INPUT
+    assert "a file this command reads" in capsys.readouterr().err
+    assert stack_file.read_bytes() == before
