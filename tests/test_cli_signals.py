@@ -13,7 +13,6 @@ import pytest
 from helpers_spec import EXAMPLE
 
 import maiaplan.commands.plan as plan_command
-import maiaplan.commands.validate as validate_command
 from maiaplan.cli import COMMAND_MODULES, EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_INTERRUPTED, build_parser, main
 from maiaplan.engine import maiaplan_version
 
@@ -117,6 +116,3 @@ def test_every_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> 
         out = " ".join(capsys.readouterr().out.split())
         assert EXIT_CODES_HELP in out, argv
 
-
-def test_validate_keeps_its_handler_name() -> None:
-    assert validate_command.run.__name__ == "run"
