@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from planner.names import NAME_RULE, name_problem
+
 MANAGED_BY = "maiaplan"
 
 # GCP label values: lowercase letters, digits, '_' and '-', at most 63 characters.
 _GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
+# The label values that are spec names, held to the spec's one naming rule (planner/names.py).
+_NAME_KEYS = ("tenant", "cluster", "workload")
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ class ResourceTags:
         Raises
         ------
         ValueError
-            When a value is not a valid GCP label value even lowercased.
+            When a value is not a valid GCP label value even lowercased, or a name (tenant,
+            cluster, workload) breaks the spec's naming rule even lowercased.
         """
         labels = {key: value.lower() for key, value in self.as_dict().items()}
         for key, value in labels.items():
@@ -83,4 +88,7 @@ class ResourceTags:
                     f"label '{key}' value '{value}' is not a GCP label value "
                     "(lowercase letters, digits, '_' and '-', at most 63 characters)"
                 )
+            problem = name_problem(value) if key in _NAME_KEYS else None
+            if problem is not None:
+                raise ValueError(f"label '{key}' value '{value}' {problem}: {NAME_RULE}")
         return labels

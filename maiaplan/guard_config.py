@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from planner.errors import InputError, did_you_mean
 from planner.spec import MigrationSpec
+from planner.yaml_input import load_yaml
 
 # maiaplan-guard's policy names (its public interface; the pack imports nothing of maiaplan).
 TAGS = "maiaplan-tags"
@@ -94,8 +93,6 @@ def render(config: Mapping[str, Any]) -> str:
 
 
 def _date(value: Any) -> str | None:
-    if isinstance(value, dt.date):  # YAML reads an unquoted 2026-04-30 as a date
-        return value.isoformat()
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value).isoformat()
@@ -118,11 +115,12 @@ def load_waivers(path: Path) -> dict[str, list[dict[str, Any]]]:
     """
     source = str(path)
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(source, "", f"cannot read the waivers: {error.strerror}", "pass an existing file.") from None
-    except yaml.YAMLError as error:
-        raise InputError(source, "", f"not valid YAML or JSON: {error}", "fix the syntax.") from None
+    except UnicodeDecodeError:
+        raise InputError(source, "", "is not UTF-8 text", "save the waivers as UTF-8 YAML or JSON.") from None
+    entries = load_yaml(text, source)  # dates stay text: `expires: 2099-02-30` is checked below, not a traceback
     if entries is None:
         return {}
     if not isinstance(entries, list):
@@ -185,7 +183,7 @@ def load_waivers(path: Path) -> dict[str, list[dict[str, Any]]]:
             raise InputError(
                 source,
                 f"{where}.expires",
-                f"{entry.get('expires')!r} is not a date",
+                f"{entry.get('expires')!r} is not a date (YYYY-MM-DD of a day that exists)",
                 "give the last day the waiver applies as YYYY-MM-DD.",
             )
         grouped.setdefault(policy, []).append({**target, "reason": reason, "expires": expires})

@@ -7,16 +7,25 @@ so that :func:`load_spec` can name the exact field path of the problem.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, get_origin
+from typing import Annotated, Any, Literal, get_origin
 
 import networkx as nx
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from planner.catalog import (
@@ -27,9 +36,12 @@ from planner.catalog import (
     Provider,
     resolve_catalog,
 )
-from planner.errors import InputError, did_you_mean
+from planner.errors import InputError, did_you_mean, some_names
 from planner.gates import GateRule
+from planner.limits import workloads_over_limit
+from planner.names import MAX_CLUSTER_WORKLOAD_LENGTH, check_name
 from planner.performance import DEFAULT_OUTPUT_TOKENS
+from planner.yaml_input import load_yaml
 
 Isolation = Literal["hardware", "shared"]
 Sensitivity = Literal["low", "medium", "high"]
@@ -49,12 +61,31 @@ class SpecPathError(ValueError):
         super().__init__(message)
 
 
+class SpecProblems(ValueError):
+    """Several independent cross-field problems, each a :class:`SpecPathError`, reported together."""
+
+    def __init__(self, problems: Sequence[SpecPathError]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
+
+
+def _spec_name(name: str) -> str:
+    try:
+        return check_name(name)
+    except ValueError as error:
+        raise SpecPathError("", str(error), "rename it, and every reference to it, to follow the rule") from None
+
+
+SpecName = Annotated[str, AfterValidator(_spec_name)]
+"""A tenant, cluster, contract or workload name: the rule of planner/names.py, checked at load."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Tenant(_Model):
-    name: str = Field(min_length=1)
+    name: SpecName
     isolation: Isolation
 
 
@@ -71,7 +102,7 @@ class Topology(_Model):
 
 
 class Cluster(_Model):
-    name: str = Field(min_length=1)
+    name: SpecName
     provider: Provider
     region: str = Field(min_length=1)
     zone: str | None = Field(
@@ -94,7 +125,7 @@ class Cluster(_Model):
 
 
 class Contract(_Model):
-    name: str = Field(min_length=1)
+    name: SpecName
     tenant: str = Field(min_length=1)
     provider: Provider
     min_share: float | None = Field(default=None, ge=0, le=1)
@@ -198,7 +229,7 @@ class ShardingPin(_Model):
 
 
 class Workload(_Model):
-    name: str = Field(min_length=1)
+    name: SpecName
     tenant: str = Field(min_length=1)
     model: Model
     serving: Serving
@@ -231,11 +262,10 @@ class Migration(_Model):
     @field_validator("gates")
     @classmethod
     def _gate_names_unique(cls, gates: tuple[GateRule, ...]) -> tuple[GateRule, ...]:
-        duplicate = _first_duplicate([gate.name for gate in gates])
+        duplicate = next(_duplicates([gate.name for gate in gates]), None)
         if duplicate is not None:
-            raise SpecPathError(
-                f"[{duplicate[1]}].name", f"duplicate gate '{gates[duplicate[1]].name}'", "name each gate once"
-            )
+            again = duplicate[1]
+            raise SpecPathError(f"[{again}].name", f"duplicate gate '{gates[again].name}'", "name each gate once")
         return gates
 
     @field_validator("traffic_steps")
@@ -263,13 +293,14 @@ class Migration(_Model):
         return steps
 
 
-def _first_duplicate(names: Sequence[str]) -> tuple[int, int] | None:
+def _duplicates(names: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """(first index, repeated index) of every name seen before."""
     seen: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in seen:
-            return seen[name], index
-        seen[name] = index
-    return None
+            yield seen[name], index
+        else:
+            seen[name] = index
 
 
 class MigrationSpec(_Model):
@@ -325,30 +356,36 @@ class MigrationSpec(_Model):
     # --- cross-reference checks ------------------------------------------------------------------
     @model_validator(mode="after")
     def _references_resolve(self) -> MigrationSpec:
+        problems: list[SpecPathError] = []
         for section, items in (
             ("tenants", self.tenants),
             ("clusters", self.clusters),
             ("contracts", self.contracts),
             ("workloads", self.workloads),
         ):
-            duplicate = _first_duplicate([item.name for item in items])
-            if duplicate is not None:
-                first, again = duplicate
-                raise SpecPathError(
-                    f"{section}[{again}].name",
-                    f"duplicate name '{items[again].name}' (also {section}[{first}].name)",
-                    "give every entry of a section its own name",
+            for first, again in _duplicates([item.name for item in items]):
+                problems.append(
+                    SpecPathError(
+                        f"{section}[{again}].name",
+                        f"duplicate name '{items[again].name}' (also {section}[{first}].name)",
+                        "give every entry of a section its own name",
+                    )
                 )
-        for problem in self._reference_problems():
-            raise problem
-        self._check_dependencies_acyclic()
+        if not problems:  # names are unique: references can be resolved
+            problems.extend(self._reference_problems())
+        if not problems:
+            cycle = self._dependency_cycle()
+            if cycle is not None:
+                problems.append(cycle)
+        if problems:
+            raise SpecProblems(problems)
         return self
 
     def _unknown(self, path: str, kind: str, name: str, known: Sequence[str]) -> SpecPathError:
         return SpecPathError(
             path,
             f"unknown {kind} '{name}'{did_you_mean(name, known)}",
-            f"use one of the {kind}s the spec defines: {', '.join(sorted(known))}",
+            f"use one of the {kind}s the spec defines: {some_names(sorted(known))}",
         )
 
     def _reference_problems(self) -> Iterator[SpecPathError]:
@@ -362,6 +399,11 @@ class MigrationSpec(_Model):
                 f"catalog.{error.accelerator}.{error.field}", str(error), "complete or correct the entry"
             )
             return
+        longest_cluster: dict[tuple[str, str], str] = {}  # (tenant, provider) -> its longest cluster name
+        for cluster in self.clusters:
+            key = (cluster.tenant, cluster.provider)
+            if len(cluster.name) > len(longest_cluster.get(key, "")):
+                longest_cluster[key] = cluster.name
         for i, cluster in enumerate(self.clusters):
             at = f"clusters[{i}]"
             if cluster.tenant not in tenants:
@@ -381,15 +423,17 @@ class MigrationSpec(_Model):
                     f"set provider: {accelerator.provider}, or pick an accelerator sold by {cluster.provider}",
                 )
             size = self.cluster_chips(cluster)
-            for k, chips in enumerate(cluster.capacity_by_phase or ()):
-                if chips > size:
-                    yield SpecPathError(
-                        f"{at}.capacity_by_phase[{k}]",
-                        f"{chips} chips exceeds the cluster's size of {size} chips "
-                        f"({cluster.topology.racks} racks × {cluster.topology.nodes_per_rack} nodes × "
-                        f"{accelerator.chips_per_node} chips)",
-                        f"lower it to at most {size}, or enlarge the topology",
-                    )
+            over = [k for k, chips in enumerate(cluster.capacity_by_phase or ()) if chips > size]
+            if over:
+                k = over[0]
+                later = f" (and {len(over) - 1} later entr{'ies' if len(over) > 2 else 'y'} too)" if len(over) > 1 else ""
+                yield SpecPathError(
+                    f"{at}.capacity_by_phase[{k}]",
+                    f"{(cluster.capacity_by_phase or ())[k]} chips exceeds the cluster's size of {size} chips "
+                    f"({cluster.topology.racks} racks × {cluster.topology.nodes_per_rack} nodes × "
+                    f"{accelerator.chips_per_node} chips){later}",
+                    f"lower it to at most {size}, or enlarge the topology",
+                )
         for i, contract in enumerate(self.contracts):
             at = f"contracts[{i}]"
             if contract.tenant not in tenants:
@@ -397,7 +441,7 @@ class MigrationSpec(_Model):
             for j, name in enumerate(contract.exclusive_workloads):
                 if name not in workloads:
                     yield self._unknown(f"{at}.exclusive_workloads[{j}]", "workload", name, list(workloads))
-                elif workloads[name].tenant != contract.tenant:
+                elif workloads[name].tenant != contract.tenant and contract.tenant in tenants:
                     yield SpecPathError(
                         f"{at}.exclusive_workloads[{j}]",
                         f"workload '{name}' belongs to tenant '{workloads[name].tenant}', "
@@ -411,7 +455,7 @@ class MigrationSpec(_Model):
             current = clusters.get(workload.current)
             if current is None:
                 yield self._unknown(f"{at}.current", "cluster", workload.current, list(clusters))
-            elif current.tenant != workload.tenant:
+            elif current.tenant != workload.tenant and workload.tenant in tenants:
                 yield SpecPathError(
                     f"{at}.current",
                     f"cluster '{current.name}' belongs to tenant '{current.tenant}', "
@@ -428,7 +472,7 @@ class MigrationSpec(_Model):
                         f"{did_you_mean(target, [*PROVIDERS, *clusters])}",
                         f"name a provider ({', '.join(PROVIDERS)}) or a cluster of the spec",
                     )
-                elif clusters[target].tenant != workload.tenant:
+                elif clusters[target].tenant != workload.tenant and workload.tenant in tenants:
                     yield SpecPathError(
                         f"{at}.target[{j}]",
                         f"cluster '{target}' belongs to tenant '{clusters[target].tenant}', "
@@ -442,6 +486,25 @@ class MigrationSpec(_Model):
                     )
                 elif dependency not in workloads:
                     yield self._unknown(f"{at}.depends_on[{j}]", "workload", dependency, list(workloads))
+            home = self._longest_home(workload, longest_cluster)
+            if home is not None and len(home) + len(workload.name) > MAX_CLUSTER_WORKLOAD_LENGTH:
+                yield SpecPathError(
+                    f"{at}.name",
+                    f"'{workload.name}' and cluster '{home}', where it may run, have {len(workload.name) + len(home)} "
+                    f"characters together, more than {MAX_CLUSTER_WORKLOAD_LENGTH}: the cloud names derived from "
+                    f"them ('{home}-{workload.name}-<slice>-<suffix>') would exceed the 63 characters GCP allows",
+                    "shorten the workload's or the cluster's name",
+                )
+
+    def _longest_home(self, workload: Workload, longest_cluster: Mapping[tuple[str, str], str]) -> str | None:
+        """The longest name of the clusters ``workload`` may run on (current, targets), if any."""
+        homes = [workload.current] if workload.current in self.cluster_by_name else []
+        for target in workload.target:
+            if target in PROVIDERS:
+                homes.append(longest_cluster.get((workload.tenant, target), ""))
+            elif target in self.cluster_by_name:
+                homes.append(target)
+        return max(homes, key=len, default=None)
 
     @cached_property
     def dependency_graph(self) -> nx.DiGraph:
@@ -451,14 +514,14 @@ class MigrationSpec(_Model):
         graph.add_edges_from((dep, w.name) for w in self.workloads for dep in w.depends_on)
         return graph
 
-    def _check_dependencies_acyclic(self) -> None:
+    def _dependency_cycle(self) -> SpecPathError | None:
         try:
             cycle = nx.find_cycle(self.dependency_graph)
         except nx.NetworkXNoCycle:
-            return
+            return None
         names = [edge[0] for edge in cycle]
         index = next(i for i, w in enumerate(self.workloads) if w.name == cycle[-1][1])
-        raise SpecPathError(
+        return SpecPathError(
             f"workloads[{index}].depends_on",
             "dependency cycle: " + " → ".join([*names, names[0]]) + " (each must move before the next)",
             "break the cycle by removing one depends_on entry",
@@ -466,24 +529,6 @@ class MigrationSpec(_Model):
 
 
 # --- loading -------------------------------------------------------------------------------------
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate mapping keys instead of keeping the last one."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
 
 def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object hook that rejects duplicate keys instead of keeping the last one."""
@@ -512,22 +557,31 @@ def format_loc(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _describe(error: ErrorDetails) -> tuple[str, str, str]:
-    """(path, problem, fix) of one pydantic error."""
+Problem = tuple[str, str, str]
+"""(field path, what is wrong, the fix) of one problem."""
+
+
+def _describe(error: ErrorDetails) -> list[Problem]:
+    """The problems of one pydantic error: one, or each of a :class:`SpecProblems`."""
     loc = [part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
     cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, SpecPathError):
-        path = format_loc(loc)
-        if cause.path:
-            path = f"{path}{cause.path}" if cause.path.startswith("[") or not path else f"{path}.{cause.path}"
-        return path, str(cause), cause.fix
+    if isinstance(cause, (SpecPathError, SpecProblems)):
+        base = format_loc(loc)
+        problems = cause.problems if isinstance(cause, SpecProblems) else (cause,)
+        return [(_join_path(base, problem.path), str(problem), problem.fix) for problem in problems]
     path = format_loc(loc)
     kind = error["type"]
     if kind == "missing":
-        return path, "is required but missing", f"add '{loc[-1]}'"
+        return [(path, "is required but missing", f"add '{loc[-1]}'")]
     if kind == "extra_forbidden":
         field = str(loc[-1])
-        return path, f"unknown field '{field}'", "remove it, or correct its spelling (see examples/maia-pilot.yaml)"
+        return [
+            (
+                path,
+                f"unknown field '{field}'{_extra_field_hint(error)}",
+                "remove it, or correct its spelling (see examples/maia-pilot.yaml)",
+            )
+        ]
     got = error.get("input")
     if isinstance(got, float):
         shown = f"{got:g}"  # inf, nan, 1e+300: as YAML users write them
@@ -536,9 +590,20 @@ def _describe(error: ErrorDetails) -> tuple[str, str, str]:
     else:
         shown = type(got).__name__
     problem = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {shown})"
+    fix = f"set {path} to a value that satisfies this"
     if kind == "literal_error" and isinstance(got, str):
         problem += did_you_mean(got, re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", "")))
-    return path, problem, f"set {path} to a value that satisfies this"
+    if kind == "string_type" and isinstance(got, (bool, int, float)):
+        fix = "quote it: YAML reads unquoted yes/no/on/off as booleans and digits as numbers"
+    return [(path, problem, fix)]
+
+
+def _join_path(base: str, relative: str) -> str:
+    if not relative:
+        return base
+    if not base:
+        return relative
+    return f"{base}{relative}" if relative.startswith("[") else f"{base}.{relative}"
 
 
 def _extra_field_hint(spec_error: ErrorDetails) -> str:
@@ -571,13 +636,57 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _validation_problems(details: Sequence[ErrorDetails]) -> list[Problem]:
+    """Every problem of a failed validation, in document order, read as a user would:
+
+    - a misspelt required field is one problem, the unknown key with the field it was meant to be,
+      not also that field reported missing;
+    - several required fields missing from one entry are one problem naming them all.
+    """
+    missing: dict[tuple[Any, ...], list[str]] = {}  # parent loc -> its missing fields
+    for detail in details:
+        if detail["type"] == "missing" and detail["loc"] and isinstance(detail["loc"][-1], str):
+            missing.setdefault(tuple(detail["loc"][:-1]), []).append(detail["loc"][-1])
+    for detail in details:
+        if detail["type"] == "extra_forbidden":
+            fields = missing.get(tuple(detail["loc"][:-1]), [])
+            meant = difflib.get_close_matches(str(detail["loc"][-1]), fields, n=1, cutoff=0.6)
+            if meant:
+                fields.remove(meant[0])
+    problems: list[Problem] = []
+    for detail in details:
+        parent = tuple(detail["loc"][:-1])
+        if detail["type"] != "missing" or parent not in missing:
+            if detail["type"] != "missing" or not detail["loc"] or not isinstance(detail["loc"][-1], str):
+                problems.extend(_describe(detail))
+            continue
+        fields = missing.pop(parent)
+        if len(fields) == 1:
+            problems.extend(_describe({**detail, "loc": (*parent, fields[0])}))
+        elif fields:
+            listed = ", ".join(f"'{field}'" for field in fields)
+            problems.append((format_loc(parent), f"is missing the required fields {listed}", f"add {listed}"))
+    return problems
+
+
 def parse_spec(data: Any, file: str) -> MigrationSpec:
     """Validate already-parsed spec data.
+
+    Parameters
+    ----------
+    data
+        The parsed YAML or JSON document.
+    file
+        Its file name, for error messages.
 
     Raises
     ------
     InputError
-        With the file, the field path of the first problem, what is wrong and the fix.
+        When the spec has more workloads than maiaplan plans (planner/limits.py: checked first, on
+        the raw list, before any model is built); else with the file and every problem found (field
+        path, what is wrong, the fix), independent problems together.
+
+    Complexity: O(size of the spec) for the models; the checks across entries are O(entries).
     """
     if not isinstance(data, dict):
         raise InputError(
@@ -586,16 +695,15 @@ def parse_spec(data: Any, file: str) -> MigrationSpec:
             f"the spec must be a mapping at the top level (got {type(data).__name__})",
             "start from examples/maia-pilot.yaml",
         )
+    workloads = data.get("workloads")
+    if isinstance(workloads, list):
+        over = workloads_over_limit(len(workloads))
+        if over is not None:
+            raise InputError(file, "workloads", *over)
     try:
         spec = MigrationSpec.model_validate(data)
     except ValidationError as error:
-        details = error.errors()
-        path, problem, fix = _describe(details[0])
-        if details[0]["type"] == "extra_forbidden":
-            problem += _extra_field_hint(details[0])
-        if len(details) > 1:
-            problem += f" ({len(details) - 1} more problem{'s' if len(details) > 2 else ''} after this one)"
-        raise InputError(file, path, problem, fix) from None
+        raise InputError.of_problems(file, _validation_problems(error.errors())) from None
     spec._source_file = file
     return spec
 
@@ -642,12 +750,8 @@ def load_spec(path: str | Path) -> MigrationSpec:
                 f"is not valid JSON: {error.msg}",
                 "correct the JSON syntax there",
             ) from None
+        except RecursionError:
+            raise InputError(file, "", "is nested too deeply to read", "flatten the document") from None
     else:
-        try:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error)
-            raise InputError(file, where, f"is not valid YAML: {problem}", "correct the YAML syntax there") from None
+        data = load_yaml(text, file)
     return parse_spec(data, file)

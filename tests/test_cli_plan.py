@@ -39,6 +39,7 @@ def test_shard_unknown_workload_is_exit_2(capsys: pytest.CaptureFixture[str]) ->
 
 def test_plan_json_to_file_is_deterministic_and_reverifies(tmp_path: Path) -> None:
     first, second = tmp_path / "a" / "plan.json", tmp_path / "plan2.json"
+    first.parent.mkdir()  # --out creates no directory
     assert main(["plan", EXAMPLE, "--format", "json", "--out", str(first)]) == 0
     assert main(["plan", EXAMPLE, "--format", "json", "--out", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()

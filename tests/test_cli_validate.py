@@ -140,7 +140,7 @@ def test_bad_input_in_json_format_still_goes_to_stderr(capsys: pytest.CaptureFix
     path = write_yaml(tmp_path, {"version": 1})
     code, out, err = _run(capsys, "validate", str(path), "--format", "json")
     assert (code, out) == (2, "")
-    assert "name: is required but missing" in _assert_one_paragraph(err)
+    assert "is missing the required fields 'name', 'tenants', 'clusters', 'migration'" in _assert_one_paragraph(err)
 
 
 @pytest.mark.parametrize(
@@ -193,3 +193,49 @@ def test_console_script_validates_the_example() -> None:
     )
     assert (result.returncode, result.stderr) == (0, b"")
     assert json.loads(result.stdout)["chips"] == 1664
+
+
+# --- "valid" means it will plan ------------------------------------------------------------------
+
+
+def test_a_workload_that_fits_on_no_cluster_is_invalid(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = example_data()
+    workload_named(data, "embed")["model"]["params_b"] = 90_000  # 180 TB of weights: no cluster holds them
+    workload_named(data, "chat-xl")["model"]["params_b"] = 90_000
+    path = write_yaml(tmp_path, data)
+    code, out, err = _run(capsys, "validate", str(path))
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    lines = err.splitlines()
+    assert [line.split(": ")[2] for line in lines] == ["workloads[2].current", "workloads[4].current"]
+    assert all("fits on no cluster, not even its current one" in line and " Fix: " in line for line in lines)
+    assert main(["plan", str(path)]) == EXIT_BAD_INPUT  # what validate promises: plan fails as well
+
+
+def test_a_current_fleet_over_its_capacity_is_invalid(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = example_data()
+    data["clusters"][4]["capacity_by_phase"] = [8]  # aws-use1-h100 holds router-small and safety-filter
+    path = write_yaml(tmp_path, data)
+    code, out, err = _run(capsys, "validate", str(path))
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    assert "clusters[4].capacity_by_phase[0]: the workloads on aws-use1-h100 already hold" in _assert_one_paragraph(err)
+
+
+@pytest.mark.parametrize("name", ["Embed", "embed_v2", "émbed", "2024-13-01"])
+def test_a_name_the_clouds_would_refuse_is_invalid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  - name: embed\n", f"  - name: {name}\n")
+    text = text.replace("[embed]", f"['{name}']").replace("[embed,", f"['{name}',")
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = _run(capsys, "validate", str(path))
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    line = err.splitlines()[0]
+    assert line.startswith(f"maiaplan: {path}: workloads[2].name: '{name}' ")
+    assert "a name is lowercase ASCII letters, digits and '-'" in line and "Traceback" not in err
+
+
+def test_validate_writes_to_out(tmp_path: Path) -> None:
+    out = tmp_path / "summary.json"
+    assert main(["validate", str(EXAMPLE), "--format", "json", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["valid"] is True

@@ -11,14 +11,20 @@ each other and the rack.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
-from helpers_spec import example_spec
+from helpers_spec import EXAMPLE, example_data, example_spec, write_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import maiaplan.commands.place as place_command
+from maiaplan.cli import main
+from planner.limits import MAX_PLACE_CLUSTER_CHIPS
 from planner.placement import (
     CapacityError,
     ClusterPlacement,
@@ -28,8 +34,9 @@ from planner.placement import (
     place_shard_groups,
     workload_nodes,
 )
+from planner.planning import plan_migration
 from planner.sharding import shard
-from planner.spec import TopologyKind
+from planner.spec import TopologyKind, load_spec
 from planner.topology import ClusterLayout, build_cluster_graph, build_topology_graph
 
 KINDS: tuple[TopologyKind, ...] = ("mesh", "fat-tree", "torus2d", "torus3d")
@@ -338,3 +345,68 @@ def test_demand_counts_its_chips() -> None:
     assert workload_nodes(wanted, 4) == 15
     assert workload_nodes(demand("x", 3, 2, 3), 4) == 6  # one 3-chip TP group per node of 4
     assert workload_nodes(demand("x", 6, 2, 1), 4) == 4  # TP 6 > 4: two whole nodes per stage
+
+
+# --- the fleet at a phase, counted as the plan counts it ------------------------------------------
+
+
+def _place_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, dict[str, Any]]:
+
+    assert main(["place", *argv, "--format", "json"]) == 0
+    return {cluster["cluster"]: cluster for cluster in json.loads(capsys.readouterr().out)}
+
+
+def test_place_honours_the_capacity_ramp_of_the_phase(capsys: pytest.CaptureFixture[str]) -> None:
+
+    phase1 = _place_json(capsys, str(EXAMPLE), "--phase", "1")
+    assert phase1["az-eastus-maia"]["chips"] == 256  # the topology
+    assert phase1["az-eastus-maia"]["capacity_chips"] == 32  # capacity_by_phase[0]: what phase 1 may use
+    assert phase1["az-westus3-maia"]["capacity_chips"] == 0
+    assert phase1["az-eastus-maia"]["free_capacity_chips"] == 32 - phase1["az-eastus-maia"]["allocated_chips"]
+    assert _place_json(capsys, str(EXAMPLE), "--phase", "2")["az-eastus-maia"]["capacity_chips"] == 128
+    assert _place_json(capsys, str(EXAMPLE), "--phase", "0")["az-eastus-maia"]["capacity_chips"] == 32
+
+
+def test_place_counts_whole_sku_units_as_the_plan_does(capsys: pytest.CaptureFixture[str]) -> None:
+
+    plan = plan_migration(load_spec(EXAMPLE))
+    for phase in range(len(plan.phases) + 1):
+        placed = _place_json(capsys, str(EXAMPLE), "--phase", str(phase))
+        planned = {(a.cluster, a.workload): a.chips for a in plan.state_after(phase).allocations if a.chips}
+        assert {
+            (cluster, w["workload"]): w["allocated_chips"] for cluster, p in placed.items() for w in p["workloads"]
+        } == planned
+        for cluster in placed.values():
+            assert cluster["allocated_chips"] == sum(w["allocated_chips"] for w in cluster["workloads"])
+    h100 = _place_json(capsys, str(EXAMPLE), "--phase", "0")["aws-use1-h100"]
+    safety = next(w for w in h100["workloads"] if w["workload"] == "safety-filter")
+    assert (safety["chips"], safety["allocated_chips"]) == (14, 16)  # 7 × TP 2 on two 8-GPU p5 instances
+    assert h100["stranded_chips"] == sum(w["allocated_chips"] - w["chips"] for w in h100["workloads"])
+
+
+def test_place_table_shows_capacity_and_sku_chips(capsys: pytest.CaptureFixture[str]) -> None:
+
+    assert main(["place", str(EXAMPLE), "--phase", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "CAPACITY  ALLOCATED  IN GROUPS" in out
+    row = next(line for line in out.splitlines() if line.startswith("az-eastus-maia "))
+    assert row.split()[2:4] == ["256", "32"]
+
+
+def test_place_refuses_a_cluster_too_big_to_lay_out_before_planning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    data = example_data()
+    data["clusters"][3]["topology"] = {"kind": "torus2d", "nodes_per_rack": 1000, "racks": 625}  # 10,000,000 chips
+    path = write_yaml(tmp_path, data)
+
+    def never(spec: object) -> object:
+        raise AssertionError("planned before refusing")
+
+    monkeypatch.setattr(place_command, "plan_migration", never)
+    assert main(["place", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"clusters[3].topology: aws-use1-trn2 has 10,000,000 chips, more than the {MAX_PLACE_CLUSTER_CHIPS:,}" in err
+    assert "maiaplan plan" in err

@@ -25,8 +25,11 @@ from helpers_spec import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import InputError, did_you_mean
+from planner.errors import MAX_LISTED_NAMES, MAX_PARAGRAPHS, InputError, did_you_mean, some_names
+from planner.limits import MAX_PLAN_WORKLOADS
+from planner.names import MAX_NAME_LENGTH, check_name, name_problem, suggested_name
 from planner.spec import format_loc, load_spec, parse_spec
+from planner.yaml_input import uses_libyaml
 
 Mutation = Callable[[dict[str, Any]], Any]
 
@@ -257,13 +260,91 @@ def test_workload_tenant_must_own_its_current_cluster() -> None:
     )
 
 
-def test_the_first_problem_is_reported_and_the_rest_counted() -> None:
+def test_independent_problems_are_all_reported() -> None:
     data = example_data()
     data["workloads"][0]["serving"]["tokens_per_s"] = "fast"
     data["workloads"][1]["serving"]["tokens_per_s"] = -1
     data["workloads"][2]["serving"]["tokens_per_s"] = 0
     error = spec_error(data)
-    assert_message(error, "workloads[0].serving.tokens_per_s", '(got "fast")', "(2 more problems after this one)")
+    assert [problem.path for problem in error.problems] == [
+        f"workloads[{i}].serving.tokens_per_s" for i in range(3)
+    ]
+    paragraphs = error.paragraphs()
+    assert len(paragraphs) == 3
+    assert '(got "fast")' in paragraphs[0] and "(got -1)" in paragraphs[1] and "(got 0)" in paragraphs[2]
+    assert all(paragraph.startswith(f"{SPEC_FILE}: workloads[") and " Fix: " in paragraph for paragraph in paragraphs)
+
+
+def test_independent_reference_problems_are_all_reported() -> None:
+    data = example_data()
+    data["clusters"][0]["tenant"] = "anthropik"
+    workload_named(data, "embed")["depends_on"] = ["nosuch"]
+    data["contracts"][0]["tenant"] = "nobody"
+    error = spec_error(data)
+    assert [problem.path for problem in error.problems] == [
+        "clusters[0].tenant", "contracts[0].tenant", "workloads[2].depends_on[0]",
+    ]
+
+
+def test_field_and_cross_reference_problems_of_one_spec_come_together() -> None:
+    data = example_data()
+    data["clusters"][0]["topology"]["racks"] = 0
+    data["workloads"][0]["serving"]["tokens_per_s"] = "fast"
+    error = spec_error(data)
+    assert {problem.path for problem in error.problems} == {
+        "clusters[0].topology.racks", "workloads[0].serving.tokens_per_s",
+    }
+
+
+def test_more_than_twenty_problems_are_counted_not_listed() -> None:
+    data = example_data()
+    for workload in data["workloads"]:
+        workload["serving"]["tokens_per_s"] = -1
+        workload["serving"]["context_tokens"] = 0
+        workload["model"]["layers"] = 0
+    error = spec_error(data)
+    assert len(error.problems) == 24
+    paragraphs = error.paragraphs()
+    assert len(paragraphs) == MAX_PARAGRAPHS + 1
+    assert paragraphs[-1] == f"{SPEC_FILE}: and 4 more problems (fix these first)"
+
+
+def test_a_misspelt_required_field_is_the_unknown_key_with_its_correction() -> None:
+    data = example_data()
+    serving = data["workloads"][0]["serving"]
+    serving["tokens_per_sec"] = serving.pop("tokens_per_s")
+    error = spec_error(data)
+    assert_message(
+        error, "workloads[0].serving.tokens_per_sec", "unknown field 'tokens_per_sec' — did you mean 'tokens_per_s'?"
+    )
+
+
+def test_an_entry_missing_several_fields_is_one_problem() -> None:
+    data = example_data()
+    data["workloads"][5] = {"name": "code-assist"}
+    error = spec_error(data)
+    assert_message(
+        error, "workloads[5]",
+        "is missing the required fields 'tenant', 'model', 'serving', 'sensitivity', 'current'",
+    )
+
+
+def test_duplicate_names_are_reported_without_their_consequences() -> None:
+    data = example_data()
+    data["clusters"][2]["name"] = "az-eastus-maia"
+    data["clusters"][3]["name"] = "az-eastus-maia"
+    error = spec_error(data)
+    assert [problem.path for problem in error.problems] == ["clusters[2].name", "clusters[3].name"]
+
+
+def test_a_hint_lists_a_few_names_and_counts_the_rest() -> None:
+    data = example_data()
+    template = workload_named(data, "embed")
+    data["workloads"] += [{**template, "name": f"extra-{i:05d}"} for i in range(12_000)]
+    workload_named(data, "chat-xl")["depends_on"] = ["zzz-nosuch"]
+    error = spec_error(data)
+    assert len(str(error)) < 400
+    assert f"and {12_008 - MAX_LISTED_NAMES:,} more" in error.fix
 
 
 # --- target --------------------------------------------------------------------------------------
@@ -347,11 +428,12 @@ def test_capacity_uses_the_chips_per_node_of_the_spec_catalog() -> None:
     data = example_data()
     data["catalog"]["maia-100"]["chips_per_node"] = 2  # 64 nodes × 2 chips: 128 chips
     data["clusters"][0]["capacity_by_phase"] = [32, 129]
-    error = spec_error(data)
+    first, second = spec_error(data).problems
     assert_message(
-        error, "clusters[0].capacity_by_phase[1]",
+        first, "clusters[0].capacity_by_phase[1]",
         "129 chips exceeds the cluster's size of 128 chips (8 racks × 8 nodes × 2 chips)",
     )
+    assert_message(second, "clusters[1].capacity_by_phase[4]", "256 chips exceeds", "(and 1 later entry too)")
 
 
 def test_negative_capacity_is_rejected() -> None:
@@ -619,7 +701,7 @@ def test_yaml_tab_indentation_points_at_the_tab(tmp_path: Path) -> None:
     path.write_text("version: 1\n\tname: x\n")
     with pytest.raises(InputError) as caught:
         load_spec(path)
-    assert_message(caught.value, "line 2, column 1", "is not valid YAML: found character '\\t'", file=str(path))
+    assert_message(caught.value, "line 2, column 1", "is not valid YAML: found ", "tab", file=str(path))
 
 
 def test_duplicate_top_level_yaml_key_is_rejected_at_its_line(tmp_path: Path) -> None:
@@ -729,7 +811,7 @@ _values = st.recursive(
 
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(path=st.sampled_from(EXAMPLE_PATHS), value=_values, delete=st.booleans())
-def test_any_edit_of_the_example_validates_or_is_one_input_error(
+def test_any_edit_of_the_example_validates_or_is_input_errors(
     path: tuple[str | int, ...], value: Any, delete: bool
 ) -> None:
     data = example_data()
@@ -743,9 +825,11 @@ def test_any_edit_of_the_example_validates_or_is_one_input_error(
     try:
         parse_spec(data, SPEC_FILE)
     except InputError as error:
-        assert str(error).startswith(f"{SPEC_FILE}: ")
-        assert error.problem
-        assert "\n" not in str(error)
+        assert str(error) == "\n".join(error.paragraphs())
+        for problem in error.problems:
+            assert str(problem).startswith(f"{SPEC_FILE}: ")
+            assert problem.problem
+            assert "\n" not in str(problem)
 
 
 # --- the error type and its helpers --------------------------------------------------------------
@@ -767,3 +851,135 @@ def test_format_loc() -> None:
     assert format_loc(("workloads", 3, "serving", "tokens_per_s")) == "workloads[3].serving.tokens_per_s"
     assert format_loc(("migration", "traffic_steps", 2)) == "migration.traffic_steps[2]"
     assert format_loc(()) == ""
+
+
+def test_some_names_counts_what_it_does_not_list() -> None:
+    assert some_names(["a", "b"]) == "a, b"
+    assert some_names([f"n{i}" for i in range(10)], limit=3) == "n0, n1, n2 and 7 more"
+
+
+# --- YAML: dates, the C loader -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "fragment"),
+    [
+        ("name: 2024-13-01", "workloads[0].name", "'2024-13-01' does not start with a letter"),
+        ("current: 2024-02-30", "workloads[0].current", "unknown cluster '2024-02-30'"),
+        ("current: 2024-01-01 10:00:00", "workloads[0].current", "unknown cluster '2024-01-01 10:00:00'"),
+        ("current: !!timestamp 2099-02-30", "workloads[0].current", "unknown cluster '2099-02-30'"),
+    ],
+)
+def test_date_like_scalars_stay_strings_and_never_crash(tmp_path: Path, text: str, path: str, fragment: str) -> None:
+    key = text.split(":")[0]
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  - name: router-small")
+    for offset, line in enumerate(lines[start:]):
+        if line.strip().startswith(f"{key}:") or (key == "name" and offset == 0):
+            indent = "  - " if offset == 0 else line[: len(line) - len(line.lstrip())]
+            lines[start + offset] = f"{indent}{text}"
+            break
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_spec(spec_file)
+    assert caught.value.problems[0].path == path
+    assert fragment in caught.value.problems[0].problem
+
+
+def test_a_date_like_spec_name_is_kept_as_text(tmp_path: Path) -> None:
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(EXAMPLE.read_text(encoding="utf-8").replace("name: maia-pilot", "name: 2024-13-01"))
+    assert load_spec(spec_file).name == "2024-13-01"
+
+
+def test_a_boolean_where_a_name_belongs_says_to_quote_it(tmp_path: Path) -> None:
+    data = example_data()
+    workload_named(data, "embed")["name"] = True
+    error = spec_error(data)
+    assert_message(error, "workloads[2].name", "input should be a valid string (got true)", "quote it")
+
+
+def test_yaml_is_read_by_libyaml_when_it_is_built() -> None:
+    import yaml
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML here has no libyaml")
+    assert uses_libyaml()
+
+
+def test_unhashable_yaml_key_is_an_input_error(tmp_path: Path) -> None:
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text("version: 1\n? [a, b]\n: 1\n")
+    with pytest.raises(InputError) as caught:
+        load_spec(spec_file)
+    assert "is not valid YAML" in str(caught.value)
+
+
+# --- the naming rule -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("Embed", "has uppercase letters"),
+        ("embéd", "has non-ASCII characters"),
+        ("embed_large", "has characters other than a-z, 0-9 and '-': '_'"),
+        ("embed large", "has characters other than a-z, 0-9 and '-': ' '"),
+        ("9embed", "does not start with a letter"),
+        ("-embed", "does not start with a letter"),
+        ("embed-", "ends with '-'"),
+        ("e" * (MAX_NAME_LENGTH + 1), f"has {MAX_NAME_LENGTH + 1} characters, more than {MAX_NAME_LENGTH}"),
+        ("", "is empty"),
+    ],
+)
+def test_names_the_clouds_would_refuse(name: str, problem: str) -> None:
+    assert name_problem(name) == problem
+    with pytest.raises(ValueError, match="a name is lowercase ASCII letters"):
+        check_name(name)
+    assert name_problem(suggested_name(name)) is None
+
+
+@pytest.mark.parametrize("name", ["embed", "a", "chat-xl", "az-eastus-maia", "w-0001", "e" * MAX_NAME_LENGTH])
+def test_names_that_follow_the_rule(name: str) -> None:
+    assert check_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("section", "index"), [("tenants", 1), ("clusters", 2), ("contracts", 0), ("workloads", 2)]
+)
+def test_every_spec_name_follows_the_rule_at_load(section: str, index: int) -> None:
+    data = example_data()
+    data[section][index]["name"] = "Embed_Large"
+    error = spec_error(data)
+    first = error.problems[0]
+    assert first.path == f"{section}[{index}].name"
+    assert "'Embed_Large' has uppercase letters" in first.problem
+    assert "e.g. 'embed-large'" in first.problem
+    assert first.fix
+
+
+def test_a_workload_and_cluster_name_too_long_together() -> None:
+    data = example_data()
+    workload_named(data, "embed")["name"] = "e" * 40  # with gcp-usc1-v5p (12) and az-westus3-maia (15)
+    error = spec_error(data)
+    assert_message(error, "workloads[2].name", "and cluster 'az-westus3-maia', where it may run, have 55 characters")
+
+
+# --- size limits ---------------------------------------------------------------------------------
+
+
+def test_a_spec_over_the_workload_limit_is_refused_before_it_is_built() -> None:
+    data = example_data()
+    data["workloads"] = [{}] * (MAX_PLAN_WORKLOADS + 1)  # never validated: the count alone refuses
+    error = spec_error(data)
+    assert_message(error, "workloads", f"has {MAX_PLAN_WORKLOADS + 1:,} workloads, more than the")
+    assert "split the spec" in error.fix
+
+
+def test_the_components_hold_tag_values_to_the_same_rule() -> None:
+    from components.tags import ResourceTags
+
+    assert ResourceTags("Anthropic", "gcp-usc1-v5p", 0, workload="embed").gcp_labels()["tenant"] == "anthropic"
+    with pytest.raises(ValueError, match="label 'workload' value 'embed_v2' has characters other than"):
+        ResourceTags("anthropic", "gcp-usc1-v5p", 0, workload="embed_v2").gcp_labels()

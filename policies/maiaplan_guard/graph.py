@@ -225,6 +225,7 @@ class StackGraph:
         self._tenants: dict[str, str | None] = {}
         self._references: dict[str, list[Reference]] = {}
         self._referrers: dict[str, list[StackResource]] | None = None
+        self._children: dict[str, list[StackResource]] | None = None
 
     def inherited_tag(self, urn: str, key: str) -> str | None:
         """Tag ``key`` of the resource, else of its nearest ancestor that has it; lowercased."""
@@ -276,6 +277,29 @@ class StackGraph:
                 for ref in self.references(resource):
                     self._referrers.setdefault(ref.target.urn, []).append(resource)
         return {t for r in self._referrers.get(urn, []) if (t := self.tenant(r.urn)) is not None}
+
+    def sibling_tenants(self, urn: str) -> set[str]:
+        """The tenants tagged on the resources under ``urn``'s parent (its component: the cluster it
+        was created for), ``urn`` itself and the stack root's direct children aside.
+
+        Complexity: O(resources) on the first call, then O(resources under the parent)."""
+        if self._children is None:
+            self._children = {}
+            for member in self.resources:
+                if member.parent is not None:
+                    self._children.setdefault(member.parent, []).append(member)
+        resource = self.by_urn.get(urn)
+        if resource is None or resource.parent is None or resource.parent == self.root_urn:
+            return set()
+        tenants: set[str] = set()
+        pending = list(self._children.get(resource.parent, []))
+        while pending:
+            child = pending.pop()
+            if child.urn != urn:
+                if own := child.tags.get("tenant"):
+                    tenants.add(own.lower())
+                pending.extend(self._children.get(child.urn, []))
+        return tenants
 
     def network_tenant(self, urn: str) -> str | None:
         """A network's tenant: its owner, else the one tenant of everything in it."""

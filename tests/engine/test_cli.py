@@ -43,6 +43,7 @@ def test_a_mandatory_violation_exits_1(capsys: pytest.CaptureFixture[str]) -> No
 def test_fail_on_advisory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(preview("--stack", "untagged", "--policy-pack", PACK)) == 0
     report = tmp_path / "report" / "preview.sarif"
+    report.parent.mkdir()  # --out creates no directory
     assert main(preview("--stack", "untagged", "--policy-pack", PACK, "--fail-on", "advisory", "--format", "sarif",
                         "--out", str(report))) == 1
     assert capsys.readouterr().out.count("Result:") == 1  # the second report went to the file

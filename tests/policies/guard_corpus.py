@@ -438,6 +438,28 @@ def _copilot_tpu(c: Corpus) -> Corpus:
     return c.add("copilot-tpu-0", copilot)
 
 
+def _copilot_instance_on_node_group(c: Corpus, alone: bool = False) -> Corpus:
+    """A copilot GPU instance, in a network of its own, whose node affinity names anthropic's
+    sole-tenant node group (by name, as a user writes it); ``alone``: anthropic's instance left it."""
+    vm = c.records[GPU_VM]
+    group = c.records["gcp-usc1-v5p-nodes"].inputs["name"]
+    inputs = {
+        **vm.inputs,
+        "name": "copilot-gpu-3c3c3c",
+        "networkInterfaces": [{"network": "projects/copilot/global/networks/default"}],
+        "scheduling": {"nodeAffinities": [{"key": "compute.googleapis.com/node-group-name", "operator": "IN",
+                                           "values": [group]}]},
+        "labels": tags("copilot", "gcp-usc1-copilot", "copilot-chat"),
+    }
+    copilot = replace(vm, urn=f"{ROOT.rsplit('::', 2)[0]}::gcp:compute/instance:Instance::copilot-gpu",
+                      name="copilot-gpu", inputs=inputs, parent=ROOT, property_dependencies={}, dependencies=())
+    c = c.add("copilot-gpu", copilot)
+    if alone:  # anthropic's own instance moves to a node named outright: the group holds copilot only
+        c = c.set(GPU_VM, "scheduling.nodeAffinities.0.key", "compute.googleapis.com/node-name").set(
+            GPU_VM, "scheduling.nodeAffinities.0.values", ["gcp-usc1-v5p-node-1"]).refer(GPU_VM, "scheduling", [])
+    return c
+
+
 SEEDS: tuple[Seed, ...] = (
     # maiaplan-tags
     Seed("azure-vmss-managed-by-wrong", TAGS, "azure", lambda c: c.set(MAIA_VMSS, "tags.managed-by", "terraform"),
@@ -538,6 +560,11 @@ SEEDS: tuple[Seed, ...] = (
     # Both TPU VMs share the network; the peering of a network nobody can own is unprovable too.
     Seed("gcp-network-shared-with-copilot", BOUNDARY, "gcp", _copilot_tpu,
          (TPU, "copilot-tpu-0", "gcp-usc1-v5p-peering")),
+    # Sole-tenant nodes are hardware their tenant owns: nobody else's instance on them, shared or not.
+    Seed("gcp-copilot-instance-on-anthropic-node-group", BOUNDARY, "gcp", _copilot_instance_on_node_group,
+         ("copilot-gpu",)),
+    Seed("gcp-copilot-instance-alone-on-anthropic-node-group", BOUNDARY, "gcp",
+         lambda c: _copilot_instance_on_node_group(c, alone=True), ("copilot-gpu",)),
     # contract-limits
     Seed("azure-over-max-chips", CONTRACTS, "azure", lambda c: c.set(MAIA_VMSS, "sku.capacity", 16), ("stack",)),
     Seed("azure-region-not-contracted", CONTRACTS, "azure", lambda c: c.set(MAIA_VMSS, "location", "westus2"),

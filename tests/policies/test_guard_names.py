@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import maiaplan_guard
 
-from maiaplan import analyzer, guard_config
+from maiaplan import guard_config
+from pulumi_dryrun import analyzer
 
 
 def test_policy_names_and_the_waived_prefix_agree_with_the_pack() -> None:

@@ -7,6 +7,9 @@ host group, dedicated host, placement group or node group; a resource with no te
 a hardware-isolated tenant's container either (and vice versa), since nothing proves it is theirs. A
 container that cannot carry tags (a GCP network) belongs to nobody, so it must not be shared by
 resources of several tenants; a network's tenant, for peerings, is then the one tenant inside it.
+A GCP sole-tenant node group cannot carry labels either, but it is hardware a tenant owns: its
+owner is the hardware-isolated tenant among those on it and beside it, and nobody else's instance
+may sit on it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..resources import (
     AZ_PEERING,
     AZ_VNET,
     CONTAINER_TYPES,
+    GCP_NODE_GROUP,
     GCP_PEERING,
     NETWORK_TYPES,
 )
@@ -124,6 +128,21 @@ def _check_peering(graph: StackGraph, peering: StackResource, config: GuardConfi
     return findings
 
 
+def _node_group_owner(graph: StackGraph, group: StackResource, config: GuardConfig) -> str | None:
+    """Who owns a GCP sole-tenant node group, which cannot carry labels: hardware is a tenant's own.
+
+    The tenants that could own it are those of the instances on it and those of the resources
+    created beside it (under its component, the cluster it was made for). The one hardware-isolated
+    tenant among them owns it, for it is the tenant that asked for sole-tenant hardware; else the
+    one tenant, if there is only one. Anyone else's instance on it sits in a foreign container.
+    """
+    candidates = graph.member_tenants(group.urn) | graph.sibling_tenants(group.urn)
+    hardware = sorted(t for t in candidates if config.isolation_of(t) == "hardware")
+    if len(hardware) == 1:
+        return hardware[0]
+    return next(iter(candidates)) if len(candidates) == 1 and not hardware else None
+
+
 def _check_containment(graph: StackGraph, resource: StackResource, config: GuardConfig) -> list[Finding]:
     tenant = graph.tenant(resource.urn)
     remote_props = PEERINGS.get(resource.type, ((), ()))[1]
@@ -133,6 +152,8 @@ def _check_containment(graph: StackGraph, resource: StackResource, config: Guard
         if container.type not in CONTAINER_TYPES or ref.prop in remote_props:
             continue
         owner = graph.tenant(container.urn)
+        if owner is None and container.type == GCP_NODE_GROUP:
+            owner = _node_group_owner(graph, container, config)
         if owner is None and not can_carry_tags(container):
             # Nobody owns it (a GCP network): it must not be shared by several tenants.
             others = sorted(graph.member_tenants(container.urn) - {tenant}) if tenant is not None else []
