@@ -41,7 +41,7 @@ from maiaplan.engine.project import load_project, load_stack_config, with_overri
 from maiaplan.engine.runner import run_loaded  # noqa: E402
 from maiaplan.engine.state import read_state, write_state  # noqa: E402
 from maiaplan.formats import render  # noqa: E402
-from planner.planning import plan_migration  # noqa: E402
+from planner.plan_builder import plan_migration  # noqa: E402
 from planner.spec import parse_spec  # noqa: E402
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from planner.errors import InputError
 from planner.options import WorkloadOptions
 from planner.placement import ClusterPlacement, PlacementError, ShardGroupDemand, place_shard_groups
-from planner.plan import Allocation
+from planner.plan_document import Allocation
 from planner.sharding import ShardingChoice
 from planner.spec import MigrationSpec, Workload
 from planner.topology import build_cluster_graph

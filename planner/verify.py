@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from planner.plan import MigrationPlan
+from planner.plan_document import MigrationPlan
 from planner.spec import SENSITIVITY_RANK
 
 _EPSILON = 1e-9

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError, did_you_mean
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.render import explain
 from planner.spec import load_spec
 

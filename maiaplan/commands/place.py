@@ -11,7 +11,7 @@ from maiaplan.output import emit
 from planner.errors import InputError
 from planner.fleet_placement import place_fleet
 from planner.options import all_options
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.render import placement_table
 from planner.spec import load_spec
 

@@ -26,7 +26,7 @@ from maiaplan.engine.preview import PreviewResult, run_preview
 from maiaplan.engine.project import load_project, load_stack_config
 from maiaplan.engine.state import write_state
 from maiaplan.formats import FORMATS, render
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 from maiaplan.analyzer import PolicyPackSession
 from maiaplan.engine import run_program
 from maiaplan.guard_config import policy_config
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 
 pytestmark = pytest.mark.slow
