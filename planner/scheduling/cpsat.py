@@ -30,6 +30,7 @@ pathologically slowed run; the report says when it did, because only then may tw
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -128,6 +129,9 @@ class ScheduleModel:
         When true, every rule group is enforced only under its own literal (``groups``), so that
         CP-SAT's ``sufficient_assumptions_for_infeasibility`` can name the rules a forced choice
         breaks; no variable is pruned by the earliest phases.
+    symmetric
+        Break the symmetry of interchangeable workloads (:meth:`_break_symmetry`); off when a probe
+        forces one particular workload to move.
 
     Complexity: O(V · D · K) variables and O(K · (clusters + contracts)) constraints of O(V · D) terms.
     """
@@ -135,6 +139,7 @@ class ScheduleModel:
     problem: Problem
     phases: int
     relaxable: bool = False
+    symmetric: bool = True
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     on: dict[str, list[list[cp_model.IntVar | int]]] = field(default_factory=dict)
     groups: dict[RuleGroup, cp_model.IntVar] = field(default_factory=dict)
@@ -164,6 +169,8 @@ class ScheduleModel:
                 self.on[name] = rows
                 self.model.add_at_most_one(row[K] for row in rows if isinstance(row[K], cp_model.IntVar))
         self._dependencies_and_risk()
+        if self.symmetric:
+            self._break_symmetry()
         self._capacity()
         self._contracts()
         if self.relaxable and problem.max_phases < K:
@@ -227,6 +234,33 @@ class ScheduleModel:
             if not problem.sensitivity_allowed(name, 1):
                 self._enforce(self.model.add(self.moved_by(name, 1) == 0), self._group(("risk", name)))
 
+    def _break_symmetry(self) -> None:
+        """Interchangeable workloads move in name order: the first never later than the next.
+
+        Two workloads are interchangeable when swapping their schedules changes no rule and no
+        objective: same tenant, current cluster and chips there, same destinations with the same
+        chips, same risk class, and no dependency either way. Sound: any plan sorted this way is a
+        plan of the same value; it spares the solver proving each permutation anew.
+        """
+        problem = self.problem
+        depended = {dep for name in problem.depends_on for dep in problem.depends_on[name]}
+        classes: dict[tuple[object, ...], list[str]] = defaultdict(list)
+        for name in self.on:
+            if problem.depends_on[name] or name in depended:
+                continue
+            key = (
+                problem.tenant_of[name],
+                problem.initial[name],
+                tuple((c.cluster, c.chips) for c in problem.candidates[name]),
+                problem.sensitivity_allowed(name, 1),
+                tuple(isinstance(v, cp_model.IntVar) for row in self.on[name] for v in row),
+            )
+            classes[key].append(name)
+        for names in classes.values():
+            for first, second in itertools.pairwise(names):
+                for k in range(1, self.phases + 1):
+                    self.model.add(self.moved_by(first, k) >= self.moved_by(second, k))
+
     def _arrivals(self) -> tuple[dict[str, list[tuple[str, int]]], dict[str, list[tuple[str, int, int]]]]:
         """Per cluster: the workloads there now ``(w, chips)``, and the possible arrivals ``(w, d, chips)``."""
         sources: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -289,11 +323,6 @@ class ScheduleModel:
     # --- objectives -------------------------------------------------------------------------------
     def moved_count(self) -> cp_model.LinearExpr:
         return cp_model.LinearExpr.sum([self.moved_by(name, self.phases) for name in self.on])
-
-    def phase_of(self, name: str) -> cp_model.LinearExpr:
-        """The phase ``name`` moves in (0 when it stays): ``K · M[w, K] − Σ_{k<K} M[w, k]``."""
-        K = self.phases
-        return K * self.moved_by(name, K) - cp_model.LinearExpr.sum([self.moved_by(name, k) for k in range(1, K)])
 
     def phase_weighted_chips(self) -> cp_model.LinearExpr:
         """Σ over moves of phase × destination chips."""
@@ -465,11 +494,29 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note)
 
 
-def _phase_count(schedule: ScheduleModel) -> cp_model.IntVar:
-    last = schedule.model.new_int_var(0, schedule.phases, "phases")
-    for name in schedule.on:
-        schedule.model.add(last >= schedule.phase_of(name))
-    return last
+def _phase_count(schedule: ScheduleModel) -> cp_model.LinearExpr:
+    """The phases used, ``Σ_k used[k]``, with ``used[k]`` true when any move is in phase k or later.
+
+    Monotone booleans with one implication per (workload, destination, phase) — a move arriving after
+    phase k−1 needs ``used[k]`` — bound far tighter than ``L ≥ phase of each move``.
+    """
+    model = schedule.model
+    K = schedule.phases
+    used = [model.new_bool_var(f"used[{k}]") for k in range(1, K + 1)]
+    for k in range(1, K):
+        model.add_implication(used[k], used[k - 1])
+    for rows in schedule.on.values():
+        for row in rows:
+            last = row[K]
+            if not isinstance(last, cp_model.IntVar):
+                continue
+            for k in range(1, K + 1):
+                before = row[k - 1]
+                if isinstance(before, cp_model.IntVar):
+                    model.add_bool_or([before, ~last, used[k - 1]])  # on by K but not by k−1: a move in k or later
+                else:
+                    model.add_implication(last, used[k - 1])
+    return cp_model.LinearExpr.sum(used)
 
 
 def _better(found: Assignment, best: Assignment) -> bool:
@@ -547,7 +594,7 @@ def infeasible_rules(
 
     Complexity: O(MAX_CORES · groups) solves of the relaxable model (:class:`ScheduleModel`).
     """
-    schedule = ScheduleModel(problem, relaxed_horizon(problem), relaxable=True)
+    schedule = ScheduleModel(problem, relaxed_horizon(problem), relaxable=True, symmetric=False)
     if must_move is not None:
         if must_move not in schedule.on:
             return None
@@ -605,7 +652,7 @@ def probe_stay(problem: Problem, workload: str, optimum: tuple[int, int, int], s
     cores = infeasible_rules(problem, settings, must_move=workload)
     if cores is not None:
         return StayProbe("infeasible", cores)
-    schedule = ScheduleModel(problem, problem.max_phases)
+    schedule = ScheduleModel(problem, problem.max_phases, symmetric=False)
     if workload not in schedule.on:
         return StayProbe("unproven")
     schedule.model.add(schedule.moved_by(workload, problem.max_phases) == 1)
