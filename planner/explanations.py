@@ -161,22 +161,21 @@ def _proof(ledgers: PlanLedgers, workload: str, probe: StayProbe | None, optimum
             + (" (each rule named is needed)" if any(len(core) > 1 for core in probe.cores) else ""),
         )
     moved, phases, weighted = optimum
-    got = probe.best_with_it
     if probe.outcome == "displaces":
         return StayProof(
             outcome="displaces",
-            detail=f"moving it, the best plan moves {got[0]} workloads instead of {moved}",
+            detail=f"with it moved, no plan moves {moved} workloads: it would displace at least one that moves",
         )
     if probe.outcome == "costs-phases":
         return StayProof(
             outcome="costs-phases",
-            detail=f"moving it, the best plan moving {moved} workloads needs {got[1]} phases instead of {phases}",
+            detail=f"with it moved, no plan moves {moved} workloads in {phases} phases",
         )
     if probe.outcome == "costs-traffic":
         return StayProof(
             outcome="costs-traffic",
-            detail=f"moving it, the best plan moving {moved} workloads in {phases} phases has Σ phase × chips "
-            f"{got[2]} instead of {weighted}",
+            detail=f"with it moved, no plan moves {moved} workloads in {phases} phases with Σ phase × chips "
+            f"≤ {weighted}",
         )
     return StayProof(outcome="tie", detail="an equally good plan moves it instead (the solver broke the tie)")
 

@@ -33,9 +33,11 @@ from planner.scheduling.cpsat import (
     SOLVER,
     SOLVER_VERSION,
     NoFeasiblePlan,
+    ProbeBudget,
     Solution,
     SolverSettings,
     StayProbe,
+    Undecided,
     infeasible_rules,
     probe_stay,
     score,
@@ -81,10 +83,12 @@ def plan_migration(spec: MigrationSpec, settings: SolverSettings | None = None) 
         raise _forced_move_error(problem, settings) from None
     probes: dict[str, StayProbe] = {}
     if solution.method == "cp-sat" and len(problem.movable) <= PROBE_MAX_WORKLOADS:
+        # The explanations may spend what the search left of the limit (deterministic seconds).
+        budget = ProbeBudget(max(settings.time_limit_s - solution.deterministic_time_s, settings.time_limit_s / 4))
         optimum = score(solution.assignment)
         for name in problem.movable:
             if name not in solution.assignment:
-                probes[name] = probe_stay(problem, name, optimum, settings)
+                probes[name] = probe_stay(problem, name, optimum, settings, budget)
     return _assemble(problem, solution, settings, probes)
 
 
@@ -92,7 +96,10 @@ def _forced_move_error(problem: Problem, settings: SolverSettings) -> InputError
     """The error for a spec whose shrinking clusters force moves no plan can make."""
     spec = problem.spec
     shrinking = problem.shrinking_clusters()
-    cores = infeasible_rules(problem, settings) or ()
+    try:
+        cores = infeasible_rules(problem, settings, ProbeBudget(settings.time_limit_s)) or ()
+    except Undecided:
+        cores = ()
     core = next(
         (c for c in cores if any(g[0] == "capacity" and g[1] in shrinking for g in c)), cores[0] if cores else ()
     )

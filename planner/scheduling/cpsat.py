@@ -556,10 +556,31 @@ def greedy_solution(problem: Problem, greedy: Assignment, note: str) -> Solution
 
 
 # --- explanations: which rules a forced choice breaks ---------------------------------------------
-# Stays are probed by the solver only up to this many movable workloads (each probe is a solve).
+# Stays are probed by the solver only up to this many movable workloads.
 PROBE_MAX_WORKLOADS = 80
-# Deterministic seconds each probe solve may take.
-PROBE_TIME_LIMIT_S = 1.0
+# The most deterministic seconds one solve of a probe may take.
+PROBE_SOLVE_LIMIT_S = 0.5
+# How many independent reasons an explanation looks for.
+MAX_CORES = 3
+# The rule families of the relaxable model, least telling first (an explanation keeps the last).
+RULE_FAMILIES = ("max-phases", "risk", "dependency", "contract", "capacity")
+
+
+@dataclass
+class ProbeBudget:
+    """Deterministic seconds the explanations' solves may still spend, all probes together."""
+
+    seconds: float
+
+    def limit(self) -> float:
+        return min(PROBE_SOLVE_LIMIT_S, self.seconds)
+
+    def spend(self, solver: cp_model.CpSolver) -> None:
+        self.seconds -= solver.response_proto.deterministic_time
+
+    @property
+    def exhausted(self) -> bool:
+        return self.seconds <= 0.01
 
 
 def relaxed_horizon(problem: Problem) -> int:
@@ -569,7 +590,9 @@ def relaxed_horizon(problem: Problem) -> int:
     return problem.max_phases + max(chain_lengths(problem.spec.dependency_graph).values(), default=0) + 1
 
 
-def _probe_solver(settings: SolverSettings) -> cp_model.CpSolver:
+def _probe_solve(
+    model: cp_model.CpModel, settings: SolverSettings, budget: ProbeBudget
+) -> tuple[str, cp_model.CpSolver]:
     solver = cp_model.CpSolver()
     parameters = solver.parameters
     # Cores need a single worker; presolve off avoids a core that names literals outside the
@@ -577,20 +600,31 @@ def _probe_solver(settings: SolverSettings) -> cp_model.CpSolver:
     parameters.num_workers = 1
     parameters.cp_model_presolve = False
     parameters.random_seed = settings.seed
-    parameters.max_deterministic_time = PROBE_TIME_LIMIT_S
-    parameters.max_time_in_seconds = PROBE_TIME_LIMIT_S * WALL_BACKSTOP_FACTOR
-    return solver
+    parameters.max_deterministic_time = max(budget.limit(), 0.01)
+    parameters.max_time_in_seconds = max(budget.limit(), 0.01) * WALL_BACKSTOP_FACTOR
+    status = _run(solver, model)
+    budget.spend(solver)
+    return status, solver
+
+
+class Undecided(Exception):
+    """A probe's solve stopped at its limit without an answer."""
 
 
 def infeasible_rules(
-    problem: Problem, settings: SolverSettings, must_move: str | None = None
+    problem: Problem, settings: SolverSettings, budget: ProbeBudget, must_move: str | None = None
 ) -> tuple[tuple[RuleGroup, ...], ...] | None:
     """Independent sets of rules that each make every schedule infeasible (with ``must_move`` forced
-    to move, when given); None when a schedule exists, or the solver could not tell in time.
+    to move, when given); None when a schedule exists.
 
     Each set comes from CP-SAT's ``sufficient_assumptions_for_infeasibility``, shrunk by deletion so
     that every rule in it is needed (without any one of them a schedule exists); the next set is
     sought with the rules already named switched off, up to :data:`MAX_CORES` sets.
+
+    Raises
+    ------
+    Undecided
+        When a solve reaches its limit first.
 
     Complexity: O(MAX_CORES · groups) solves of the relaxable model (:class:`ScheduleModel`).
     """
@@ -603,9 +637,11 @@ def infeasible_rules(
     def core_of(assumed: Sequence[RuleGroup]) -> list[RuleGroup] | None:
         schedule.model.clear_assumptions()
         schedule.model.add_assumptions([schedule.groups[group] for group in assumed])
-        solver = _probe_solver(settings)
-        if _run(solver, schedule.model) != "INFEASIBLE":
+        status, solver = _probe_solve(schedule.model, settings, budget)
+        if status in ("OPTIMAL", "FEASIBLE"):
             return None
+        if status != "INFEASIBLE":
+            raise Undecided
         named = set(solver.sufficient_assumptions_for_infeasibility())
         return [group for group in assumed if schedule.groups[group].index in named] or list(assumed)
 
@@ -626,52 +662,52 @@ def infeasible_rules(
     return tuple(cores) if cores else None
 
 
-# How many independent reasons an explanation looks for.
-MAX_CORES = 3
-# The rule families of the relaxable model, least telling first (an explanation keeps the last).
-RULE_FAMILIES = ("max-phases", "risk", "dependency", "contract", "capacity")
-
 StayOutcome = Literal["infeasible", "displaces", "costs-phases", "costs-traffic", "tie", "unproven"]
 
 
 @dataclass(frozen=True)
 class StayProbe:
-    """What forcing a staying workload to move does: which rules it breaks, or what it costs."""
+    """What forcing a staying workload to move does: which rules it breaks, or which level it costs."""
 
     outcome: StayOutcome
     cores: tuple[tuple[RuleGroup, ...], ...] = ()
-    best_with_it: tuple[int, ...] = ()  # (moved, phases, Σ phase × chips) as far as solved
 
 
-def probe_stay(problem: Problem, workload: str, optimum: tuple[int, int, int], settings: SolverSettings) -> StayProbe:
-    """Solve with ``workload`` forced to move: the rules that then admit no plan, or the best plan's
-    score with it (fewer moved, more phases, or later traffic than ``optimum``).
+def probe_stay(
+    problem: Problem, workload: str, optimum: tuple[int, int, int], settings: SolverSettings, budget: ProbeBudget
+) -> StayProbe:
+    """Force ``workload`` to move: the rules that then admit no plan, or the first objective level on
+    which every plan with it moved is worse than ``optimum`` (a decision per level: is there a plan
+    with it moved that is as good?), or a tie.
 
-    Complexity: a few solves of the model, each within :data:`PROBE_TIME_LIMIT_S` deterministic seconds.
+    Complexity: a few solves, each within :data:`PROBE_SOLVE_LIMIT_S` deterministic seconds and
+    the shared ``budget``.
     """
-    cores = infeasible_rules(problem, settings, must_move=workload)
+    if budget.exhausted:
+        return StayProbe("unproven")
+    try:
+        cores = infeasible_rules(problem, settings, budget, must_move=workload)
+    except Undecided:
+        return StayProbe("unproven")
     if cores is not None:
         return StayProbe("infeasible", cores)
     schedule = ScheduleModel(problem, problem.max_phases, symmetric=False)
     if workload not in schedule.on:
         return StayProbe("unproven")
     schedule.model.add(schedule.moved_by(workload, problem.max_phases) == 1)
-    objectives = (schedule.moved_count(), _phase_count(schedule), schedule.phase_weighted_chips())
-    values: list[int] = []
-    for level, objective in enumerate(objectives):
-        if level == 0:
-            schedule.model.maximize(objective)
-        else:
-            schedule.model.minimize(objective)
-        solver = cp_model.CpSolver()
-        _parameters(solver, settings, PROBE_TIME_LIMIT_S, PROBE_TIME_LIMIT_S * WALL_BACKSTOP_FACTOR)
-        if _run(solver, schedule.model) != "OPTIMAL":
+    moved, phases, weighted = optimum
+    levels: tuple[tuple[StayOutcome, cp_model.BoundedLinearExpression | bool], ...] = (
+        ("displaces", schedule.moved_count() >= moved),
+        ("costs-phases", _phase_count(schedule) <= phases),
+        ("costs-traffic", schedule.phase_weighted_chips() <= weighted),
+    )
+    for outcome, as_good in levels:
+        if budget.exhausted:
             return StayProbe("unproven")
-        value = round(solver.objective_value)
-        values.append(value)
-        worse = value < optimum[level] if level == 0 else value > optimum[level]
-        if worse:
-            outcome: StayOutcome = ("displaces", "costs-phases", "costs-traffic")[level]
-            return StayProbe(outcome, best_with_it=tuple(values))
-        schedule.model.add(objective >= value if level == 0 else objective <= value)
-    return StayProbe("tie", best_with_it=tuple(values))
+        schedule.model.add(as_good)
+        status, _ = _probe_solve(schedule.model, settings, budget)
+        if status == "INFEASIBLE":
+            return StayProbe(outcome)
+        if status not in ("OPTIMAL", "FEASIBLE"):
+            return StayProbe("unproven")
+    return StayProbe("tie")
