@@ -481,7 +481,12 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         if found is None:
             levels.append(LevelResult(name, sense, value, greedy_bounds(problem, len(best))[level], "unknown"))
         else:
-            bound = round(solver.best_objective_bound)
+            # Every level counts something: no bound is below 0 or above the workloads that could move.
+            bound = (
+                min(max(round(solver.best_objective_bound), 0), len(problem.movable))
+                if level == 0
+                else max(round(solver.best_objective_bound), 0)
+            )
             levels.append(LevelResult(name, sense, value, bound, "optimal" if status == "OPTIMAL" else "feasible"))
         # Keep this level's value while the next levels are solved.
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
