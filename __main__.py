@@ -36,8 +36,8 @@ from components.phase import MigrationPhase, MigrationPhaseArgs, PoolArgs
 from components.tags import ResourceTags
 from components.traffic import TrafficHome, TrafficShiftArgs
 from planner.errors import InputError
-from planner.plan_document import Allocation, MigrationPlan, Move, PlanCluster, allocations_at
 from planner.plan_builder import plan_migration
+from planner.plan_document import Allocation, MigrationPlan, Move, PlanCluster, allocations_at
 from planner.spec import MigrationSpec, load_spec
 
 PROJECT_DIR = Path(__file__).resolve().parent

@@ -25,8 +25,8 @@ from maiaplan.formats import FORMATS, render
 from maiaplan.guard_config import policy_config
 from maiaplan.output import emit
 from planner.errors import InputError
-from planner.plan_document import MigrationPlan
 from planner.plan_builder import plan_migration
+from planner.plan_document import MigrationPlan
 from planner.render import plan_markdown
 from planner.spec import load_spec
 

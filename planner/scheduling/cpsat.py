@@ -453,7 +453,16 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     backstop = False
     levels: list[LevelResult] = []
     best = greedy if greedy_ok else None
+    proven_by_bounds = greedy_bounds(problem, len(greedy)) if greedy_ok else None
+    by_bounds: list[str] = []
     for level, (name, sense, objective) in enumerate(objectives):
+        if proven_by_bounds is not None and best is greedy and score(greedy)[level] == proven_by_bounds[level]:
+            # The greedy's value meets a bound that needs no search: proven without the solver.
+            value = score(greedy)[level]
+            levels.append(LevelResult(name, sense, value, value, "optimal"))
+            by_bounds.append(name)
+            schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
+            continue
         if best is not None:
             schedule.hint(best)
         if sense == "maximize":
@@ -479,7 +488,8 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
             raise NoFeasiblePlan(())
         value = score(best)[level]
         if found is None:
-            levels.append(LevelResult(name, sense, value, greedy_bounds(problem, len(best))[level], "unknown"))
+            bound = greedy_bounds(problem, len(best))[level]
+            levels.append(LevelResult(name, sense, value, bound, "optimal" if bound == value else "unknown"))
         else:
             # Every level counts something: no bound is below 0 or above the workloads that could move.
             bound = (
@@ -492,10 +502,12 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
     assert best is not None  # every level either found a plan or raised
     note = (
-        "CP-SAT proved every level optimal"
+        "every level proven optimal"
         if all(level.status == "optimal" for level in levels)
         else "CP-SAT reached the time limit before proving every level"
     )
+    if by_bounds:
+        note += f"; {', '.join(by_bounds)} by the greedy plan meeting a bound that needs no search"
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note)
 
 
