@@ -42,7 +42,7 @@ from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
 from planner.scheduling.greedy import earliest_phases, first_phase_fitting
-from planner.scheduling.problem import Assignment, PlanLedgers, Problem
+from planner.scheduling.problem import Assignment, Candidate, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
 SOLVER_VERSION = version("ortools")
@@ -106,12 +106,8 @@ class Solution:
 
 
 class NoFeasiblePlan(Exception):
-    """No schedule keeps every rule (a forced move cannot be made); ``groups`` are rules that together
-    make it so, when the solver could say."""
-
-    def __init__(self, groups: Sequence[RuleGroup]) -> None:
-        super().__init__(", ".join(":".join(g) for g in groups) or "no plan keeps every rule")
-        self.groups = tuple(groups)
+    """No schedule keeps every rule (a forced move cannot be made), or none was found in time and the
+    greedy plan breaks a rule; :func:`infeasible_rules` says which rules."""
 
 
 @dataclass
@@ -339,6 +335,18 @@ class ScheduleModel:
                         coefficients.append(chips * (K if k == K else -1))
         return cp_model.LinearExpr.weighted_sum(variables, coefficients)
 
+    def preference_rank(self) -> cp_model.LinearExpr:
+        """Σ over moves of the destination's rank in the workload's preference (0: its first)."""
+        variables: list[cp_model.IntVar] = []
+        coefficients: list[int] = []
+        for rows in self.on.values():
+            for index, row in enumerate(rows):
+                last = row[self.phases]
+                if index and isinstance(last, cp_model.IntVar):
+                    variables.append(last)
+                    coefficients.append(index)
+        return cp_model.LinearExpr.weighted_sum(variables, coefficients)
+
     def hint(self, assignment: Assignment) -> None:
         """Hint ``assignment`` (replacing any earlier hint)."""
         self.model.clear_hints()  # type: ignore[no-untyped-call]
@@ -435,7 +443,7 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     greedy_ok = not PlanLedgers(problem, greedy).broken_rules()
     if model_size(problem) > MAX_MODEL_VARIABLES:
         if not greedy_ok:
-            raise NoFeasiblePlan(())
+            raise NoFeasiblePlan
         return greedy_solution(
             problem,
             greedy,
@@ -480,12 +488,12 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         if status not in ("OPTIMAL", "INFEASIBLE") and spent < budget * 0.99:
             backstop = True  # the wall clock, not the deterministic limit, stopped this level
         if status == "INFEASIBLE" and level == 0:
-            raise NoFeasiblePlan(())
+            raise NoFeasiblePlan
         found = schedule.read(solver) if status in ("OPTIMAL", "FEASIBLE") else None
         if found is not None and (best is None or _better(found, best)):
             best = found
         if best is None:
-            raise NoFeasiblePlan(())
+            raise NoFeasiblePlan
         value = score(best)[level]
         if found is None:
             bound = greedy_bounds(problem, len(best))[level]
@@ -501,6 +509,22 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         # Keep this level's value while the next levels are solved.
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
     assert best is not None  # every level either found a plan or raised
+    preferred = ""
+    if best is not greedy and any(_rank(problem, move) for _, move in best.values()):
+        # With the three levels kept, the destinations closest to target preference, then cost.
+        schedule.hint(best)
+        schedule.model.minimize(schedule.preference_rank())
+        solver = cp_model.CpSolver()
+        _parameters(
+            solver, settings, max(settings.time_limit_s - used, 0.01), wall_budget - (time.monotonic() - started)
+        )
+        status = _run(solver, schedule.model)
+        used += solver.response_proto.deterministic_time
+        if status in ("OPTIMAL", "FEASIBLE"):
+            best = schedule.read(solver)
+        preferred = "; destinations the closest to target preference the optimum allows" + (
+            "" if status == "OPTIMAL" else " (best found)"
+        )
     note = (
         "every level proven optimal"
         if all(level.status == "optimal" for level in levels)
@@ -508,7 +532,12 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     )
     if by_bounds:
         note += f"; {', '.join(by_bounds)} by the greedy plan meeting a bound that needs no search"
-    return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note)
+    return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note + preferred)
+
+
+def _rank(problem: Problem, move: Candidate) -> int:
+    """0 for a workload's first destination in target preference and cost, 1 for the next, …"""
+    return problem.candidates[move.workload].index(move)
 
 
 def _phase_count(schedule: ScheduleModel) -> cp_model.LinearExpr:
