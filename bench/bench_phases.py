@@ -4,7 +4,9 @@
    memory, the method (CP-SAT or the greedy fallback) and, per objective level, value, bound, gap.
 2. ``growth CHIPS:WORKLOADS:CLUSTERS ...``: the same, one fleet per argument, each in its own
    process (peak memory per size), from 16k towards 1M chips.
-3. ``gap``: generated instances of 20–40 workloads (tests/schedule_specs.py): the greedy against
+3. ``hard [WORKLOADS]``: a generated fleet of tests/schedule_specs.py (binding contracts, small ramps,
+   dependency chains) of 1,000 workloads, where the greedy is not optimal: the CP-SAT path at scale.
+4. ``gap``: generated instances of 20–40 workloads (tests/schedule_specs.py): the greedy against
    the CP-SAT optimum.
 
 Figures go to docs/benchmarks.md by hand, with the date and the machine's load.
@@ -59,6 +61,27 @@ def bench_growth(sizes: list[str]) -> None:
         )
 
 
+def bench_hard(workloads: int = 1000, seed: int = 3) -> None:
+    from schedule_specs import seeded_spec
+
+    spec = parse_spec(seeded_spec(seed, workloads), "generated")
+    problem = Problem(spec)
+    greedy = score(schedule_greedy(problem))
+    started = time.perf_counter()
+    plan = plan_migration(spec, SolverSettings())
+    elapsed = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    levels = "; ".join(
+        f"{lv.name} {lv.value} (bound {lv.bound}, gap {lv.gap}, {lv.status})" for lv in plan.solver.levels
+    )
+    print(
+        f"generated fleet, {workloads} workloads, {len(spec.clusters)} clusters: plan {elapsed:.2f} s wall, peak RSS "
+        f"{peak_mib:.0f} MiB; {plan.solver.method}, {plan.solver.deterministic_time_s:.2f} deterministic s; {levels}; "
+        f"greedy alone {greedy}",
+        flush=True,
+    )
+
+
 def bench_gap(seeds: range = range(40)) -> None:
     from schedule_specs import seeded_spec
 
@@ -94,7 +117,9 @@ if __name__ == "__main__":
         bench_fleet(*(int(x) for x in sys.argv[2:5])) if len(sys.argv) > 2 else bench_fleet()
     elif command == "growth":
         bench_growth(sys.argv[2:] or ["16384:1000:20", "65536:2000:64", "262144:4000:250", "1048576:10000:1000"])
+    elif command == "hard":
+        bench_hard(*(int(x) for x in sys.argv[2:3]))
     elif command == "gap":
         bench_gap()
     else:
-        raise SystemExit(f"unknown benchmark {command!r}: fleet, growth or gap")
+        raise SystemExit(f"unknown benchmark {command!r}: fleet, growth, hard or gap")

@@ -42,7 +42,7 @@ from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
 from planner.scheduling.greedy import earliest_phases, first_phase_fitting
-from planner.scheduling.problem import Assignment, Candidate, PlanLedgers, Problem
+from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
 SOLVER_VERSION = version("ortools")
@@ -335,18 +335,6 @@ class ScheduleModel:
                         coefficients.append(chips * (K if k == K else -1))
         return cp_model.LinearExpr.weighted_sum(variables, coefficients)
 
-    def preference_rank(self) -> cp_model.LinearExpr:
-        """Σ over moves of the destination's rank in the workload's preference (0: its first)."""
-        variables: list[cp_model.IntVar] = []
-        coefficients: list[int] = []
-        for rows in self.on.values():
-            for index, row in enumerate(rows):
-                last = row[self.phases]
-                if index and isinstance(last, cp_model.IntVar):
-                    variables.append(last)
-                    coefficients.append(index)
-        return cp_model.LinearExpr.weighted_sum(variables, coefficients)
-
     def hint(self, assignment: Assignment) -> None:
         """Hint ``assignment`` (replacing any earlier hint)."""
         self.model.clear_hints()  # type: ignore[no-untyped-call]
@@ -461,12 +449,11 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     backstop = False
     levels: list[LevelResult] = []
     best = greedy if greedy_ok else None
-    proven_by_bounds = greedy_bounds(problem, len(greedy)) if greedy_ok else None
     by_bounds: list[str] = []
     for level, (name, sense, objective) in enumerate(objectives):
-        if proven_by_bounds is not None and best is greedy and score(greedy)[level] == proven_by_bounds[level]:
-            # The greedy's value meets a bound that needs no search: proven without the solver.
-            value = score(greedy)[level]
+        if best is not None and score(best)[level] == greedy_bounds(problem, len(best))[level]:
+            # The best plan so far meets a bound that needs no search: proven without the solver.
+            value = score(best)[level]
             levels.append(LevelResult(name, sense, value, value, "optimal"))
             by_bounds.append(name)
             schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
@@ -510,34 +497,50 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
     assert best is not None  # every level either found a plan or raised
     preferred = ""
-    if best is not greedy and any(_rank(problem, move) for _, move in best.values()):
-        # With the three levels kept, the destinations closest to target preference, then cost.
-        schedule.hint(best)
-        schedule.model.minimize(schedule.preference_rank())
-        solver = cp_model.CpSolver()
-        _parameters(
-            solver, settings, max(settings.time_limit_s - used, 0.01), wall_budget - (time.monotonic() - started)
-        )
-        status = _run(solver, schedule.model)
-        used += solver.response_proto.deterministic_time
-        if status in ("OPTIMAL", "FEASIBLE"):
-            best = schedule.read(solver)
-        preferred = "; destinations the closest to target preference the optimum allows" + (
-            "" if status == "OPTIMAL" else " (best found)"
-        )
+    if best is not greedy and len(problem.movable) <= PREFERENCE_MAX_WORKLOADS:
+        best, changed = prefer_destinations(problem, best)
+        if changed:
+            preferred = f"; {changed} move(s) sent to a destination earlier in target preference at no cost"
     note = (
         "every level proven optimal"
         if all(level.status == "optimal" for level in levels)
         else "CP-SAT reached the time limit before proving every level"
     )
     if by_bounds:
-        note += f"; {', '.join(by_bounds)} by the greedy plan meeting a bound that needs no search"
+        note += f"; {', '.join(by_bounds)} by meeting a bound that needs no search"
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note + preferred)
 
 
-def _rank(problem: Problem, move: Candidate) -> int:
-    """0 for a workload's first destination in target preference and cost, 1 for the next, …"""
-    return problem.candidates[move.workload].index(move)
+# Above this many movable workloads the preference pass (one full-plan check per swap tried) is skipped.
+PREFERENCE_MAX_WORKLOADS = 200
+
+
+def prefer_destinations(problem: Problem, assignment: Assignment) -> tuple[Assignment, int]:
+    """Move each workload, in name order, to the destination earliest in its target preference (then
+    cost) with the same chips, in the same phase, where the whole plan still keeps every rule: the
+    three objective levels stay as they are (the solver is indifferent between such destinations).
+
+    Returns
+    -------
+    tuple
+        The assignment and how many moves changed destination.
+
+    Complexity: O(V · D · K · (V + clusters + contracts)).
+    """
+    result = dict(assignment)
+    changed = 0
+    for name in sorted(result):
+        phase, chosen = result[name]
+        for candidate in problem.candidates[name]:
+            if candidate == chosen:
+                break
+            if candidate.chips != chosen.chips:
+                continue
+            trial = {**result, name: (phase, candidate)}
+            if not PlanLedgers(problem, trial).broken_rules():
+                result, changed = trial, changed + 1
+                break
+    return result, changed
 
 
 def _phase_count(schedule: ScheduleModel) -> cp_model.LinearExpr:
