@@ -79,8 +79,8 @@ def plan_migration(spec: MigrationSpec, settings: SolverSettings | None = None) 
     greedy = schedule_greedy(problem)
     try:
         solution = solve(problem, greedy, settings)
-    except NoFeasiblePlan:
-        raise _forced_move_error(problem, settings) from None
+    except NoFeasiblePlan as error:
+        raise _forced_move_error(problem, settings, error.proven) from None
     probes: dict[str, StayProbe] = {}
     if solution.method == "cp-sat" and len(problem.movable) <= PROBE_MAX_WORKLOADS:
         # The explanations may spend what the search left of the limit (deterministic seconds).
@@ -92,7 +92,7 @@ def plan_migration(spec: MigrationSpec, settings: SolverSettings | None = None) 
     return _assemble(problem, solution, settings, probes)
 
 
-def _forced_move_error(problem: Problem, settings: SolverSettings) -> InputError:
+def _forced_move_error(problem: Problem, settings: SolverSettings, proven: bool) -> InputError:
     """The error for a spec whose shrinking clusters force moves no plan can make."""
     spec = problem.spec
     shrinking = problem.shrinking_clusters()
@@ -114,11 +114,12 @@ def _forced_move_error(problem: Problem, settings: SolverSettings) -> InputError
         spec.source_file,
         f"clusters[{index}].capacity_by_phase[{phase - 1}]",
         f"{cluster_name}'s capacity falls to {capacity} chips in phase {phase}, {held - capacity} chips short of the "
-        f"{held} its workloads hold now, and no plan can move that much off it before then"
+        f"{held} its workloads hold now, and "
+        + ("no plan can move that much off it before then" if proven else "no plan found within the time limit does")
         + (f" while keeping {', '.join(others)}" if others else "")
-        + " (its workloads cannot all reach an eligible destination with room in time).",
+        + (" (its workloads cannot all reach an eligible destination with room in time)." if proven else "."),
         f"keep {cluster_name} at {held} chips or more until phase {phase + 1}, add capacity or targets elsewhere, "
-        "or raise max_phases",
+        "or raise max_phases" + ("" if proven else "; or raise --time-limit"),
     )
 
 

@@ -106,8 +106,12 @@ class Solution:
 
 
 class NoFeasiblePlan(Exception):
-    """No schedule keeps every rule (a forced move cannot be made), or none was found in time and the
-    greedy plan breaks a rule; :func:`infeasible_rules` says which rules."""
+    """No schedule keeps every rule (a forced move cannot be made: ``proven``), or none was found in
+    time and the greedy plan breaks a rule; :func:`infeasible_rules` says which rules."""
+
+    def __init__(self, proven: bool) -> None:
+        super().__init__("no plan keeps every rule" if proven else "no plan found within the limit")
+        self.proven = proven
 
 
 @dataclass
@@ -431,7 +435,7 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     greedy_ok = not PlanLedgers(problem, greedy).broken_rules()
     if model_size(problem) > MAX_MODEL_VARIABLES:
         if not greedy_ok:
-            raise NoFeasiblePlan
+            raise NoFeasiblePlan(proven=False)
         return greedy_solution(
             problem,
             greedy,
@@ -475,12 +479,12 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         if status not in ("OPTIMAL", "INFEASIBLE") and spent < budget * 0.99:
             backstop = True  # the wall clock, not the deterministic limit, stopped this level
         if status == "INFEASIBLE" and level == 0:
-            raise NoFeasiblePlan
+            raise NoFeasiblePlan(proven=True)
         found = schedule.read(solver) if status in ("OPTIMAL", "FEASIBLE") else None
         if found is not None and (best is None or _better(found, best)):
             best = found
         if best is None:
-            raise NoFeasiblePlan
+            raise NoFeasiblePlan(proven=False)
         value = score(best)[level]
         if found is None:
             bound = greedy_bounds(problem, len(best))[level]
@@ -610,7 +614,7 @@ PROBE_MAX_WORKLOADS = 80
 # The most deterministic seconds one solve of a probe may take.
 PROBE_SOLVE_LIMIT_S = 0.5
 # How many independent reasons an explanation looks for.
-MAX_CORES = 3
+MAX_CORES = 2
 # The rule families of the relaxable model, least telling first (an explanation keeps the last).
 RULE_FAMILIES = ("max-phases", "risk", "dependency", "contract", "capacity")
 
