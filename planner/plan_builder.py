@@ -84,7 +84,7 @@ def plan_migration(spec: MigrationSpec, settings: SolverSettings | None = None) 
     probes: dict[str, StayProbe] = {}
     if solution.method == "cp-sat" and len(problem.movable) <= PROBE_MAX_WORKLOADS:
         # The explanations may spend what the search left of the limit (deterministic seconds).
-        budget = ProbeBudget(max(settings.time_limit_s - solution.deterministic_time_s, settings.time_limit_s / 4))
+        budget = ProbeBudget(max(settings.time_limit_s - solution.deterministic_time_s, 0.0))
         optimum = score(solution.assignment)
         for name in problem.movable:
             if name not in solution.assignment:
