@@ -18,9 +18,10 @@ linearly:
 - **risk**: ``M[w, 1] = 0`` above ``first_phase_max_sensitivity``; **max_phases**: the horizon.
 
 Objective, lexicographically: (1) maximise workloads moved; (2) with that fixed, minimise the
-phases used (``L ≥ phase of every move``); (3) with both fixed, minimise Σ phase × chips. The greedy
-plan is the first hint; each level's solution hints the next. Each level reports its value, the
-solver's proven bound and its status; a level is *optimal* only when CP-SAT proved it.
+phases used (``Σ_k used[k]``, :func:`_phase_count`); (3) with both fixed, minimise Σ phase × chips.
+The greedy plan is the first hint; each level's solution hints the next. Each level reports its
+value, its bound and its status; a level is *optimal* only when proven — by CP-SAT, or by the plan
+meeting a bound that needs no search (:func:`greedy_bounds`).
 
 Determinism: a fixed seed, the time limit as CP-SAT *deterministic* time (``max_deterministic_time``)
 and, with several workers, ``interleave_search`` — the same input gives the same plan whatever the
@@ -41,7 +42,7 @@ from typing import Literal
 from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
-from planner.scheduling.greedy import earliest_phases, first_phase_fitting
+from planner.scheduling.greedy import chain_lengths, earliest_phases, first_phase_fitting
 from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
@@ -638,8 +639,6 @@ class ProbeBudget:
 
 def relaxed_horizon(problem: Problem) -> int:
     """A horizon long enough that ``max_phases`` can be one of the rules a probe switches off."""
-    from planner.scheduling.greedy import chain_lengths
-
     return problem.max_phases + max(chain_lengths(problem.spec.dependency_graph).values(), default=0) + 1
 
 
