@@ -23,6 +23,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
     parser.add_argument("--format", choices=tuple(RENDERERS), default="table")
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
+    add_solver_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--time-limit S`` and ``--workers N``, for every command that plans."""
     parser.add_argument(
         "--time-limit",
         type=float,
@@ -38,7 +44,6 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="CP-SAT search workers, interleaved deterministically (default %(default)d)",
     )
-    parser.set_defaults(handler=run)
 
 
 def settings_from(args: argparse.Namespace) -> SolverSettings:
