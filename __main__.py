@@ -32,7 +32,7 @@ from deployment.adapters import ADAPTERS, ClusterComponent, ClusterPlan
 from deployment.moment import Moment, summary
 from deployment.settings import StackSettings, check_moment, read_settings
 from deployment.traffic import traffic_shift_args
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 
 PROJECT_DIR = Path(__file__).resolve().parent

@@ -36,7 +36,7 @@ from synthetic_fleet import synthetic_spec
 
 from planner.fleet_placement import shard_group_demand
 from planner.placement import ShardGroupDemand, exact_placement_cost, place_shard_groups, workload_nodes
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.sharding import shard, tensor_parallel_degrees
 from planner.spec import MigrationSpec, TopologyKind, load_spec
 from planner.topology import ClusterLayout, build_cluster_graph, build_topology_graph

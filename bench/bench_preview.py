@@ -35,7 +35,7 @@ from synthetic_fleet import synthetic_spec  # noqa: E402 - found through the pat
 
 from maiaplan.formats import render  # noqa: E402
 from maiaplan.formats.common import state_manifest_version  # noqa: E402
-from planner.planning import plan_migration  # noqa: E402
+from planner.plan_builder import plan_migration  # noqa: E402
 from planner.spec import parse_spec  # noqa: E402
 from pulumi_dryrun.diff import diff  # noqa: E402
 from pulumi_dryrun.policy import PolicyPackRequest, PolicyPacks  # noqa: E402

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "components"))
 from pulumi_mocks import Recording, run_pulumi  # noqa: E402 - found through the paths above
 from synthetic_fleet import synthetic_spec  # noqa: E402
 
-from planner.planning import plan_migration  # noqa: E402
+from planner.plan_builder import plan_migration  # noqa: E402
 from planner.spec import parse_spec  # noqa: E402
 
 PROGRAM = str(ROOT / "__main__.py")

@@ -25,7 +25,7 @@ from deployment.moment import Moment, catalog_figure, sku_units, tpu_slices
 from deployment.network import cluster_network
 from deployment.settings import StackSettings, require
 from planner.catalog import Provider
-from planner.plan import Allocation, PlanCluster
+from planner.plan_document import Allocation, PlanCluster
 
 ADMIN_USERNAME = "maiaplan"
 METRIC_LABEL_KEYS = ("cluster", "workload")

@@ -9,7 +9,7 @@ from typing import Any
 
 from components.gcp import TpuSlices
 from planner.errors import InputError
-from planner.plan import Allocation, MigrationPlan, Move, PlanCluster, allocations_at
+from planner.plan_document import Allocation, MigrationPlan, Move, PlanCluster, allocations_at
 from planner.spec import MigrationSpec
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 import pulumi
 
 from planner.errors import InputError
-from planner.plan import MigrationPlan
+from planner.plan_document import MigrationPlan
 from planner.spec import MigrationSpec
 
 _SSH_PUBLIC_KEY = re.compile(r"(ssh-(rsa|ed25519)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?")

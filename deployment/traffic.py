@@ -7,7 +7,7 @@ from components.traffic import TrafficHome, TrafficShiftArgs
 from deployment.moment import Moment
 from deployment.settings import StackSettings, require
 from planner.errors import InputError
-from planner.plan import Move
+from planner.plan_document import Move
 
 
 def traffic_shift_args(moment: Moment, phase: int, move: Move, settings: StackSettings) -> TrafficShiftArgs:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from planner.errors import InputError
 from planner.options import WorkloadOptions
 from planner.placement import ClusterPlacement, PlacementError, ShardGroupDemand, place_shard_groups
-from planner.plan import Allocation
+from planner.plan_document import Allocation
 from planner.sharding import ShardingChoice
 from planner.spec import Cluster, MigrationSpec, Workload
 from planner.topology import build_cluster_graph

@@ -8,7 +8,7 @@ from planner.claims import ClaimResult
 from planner.gates import GateCheck
 from planner.options import ClusterOption
 from planner.placement import ClusterPlacement
-from planner.plan import FleetState, MigrationPlan, Move
+from planner.plan_document import FleetState, MigrationPlan, Move
 
 PHASE_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
 
@@ -103,6 +103,7 @@ def plan_table(plan: MigrationPlan) -> str:
     out = [
         f"Plan for {plan.spec}: {len(plan.phases)} phase(s), lower bound {plan.lower_bound_phases}; "
         f"{'optimal' if plan.optimal else 'not proven optimal'} ({plan.optimality}).",
+        _solver_line(plan),
         f"Start: {plan.initial.economics.chips:,} chips, ${plan.initial.economics.usd_per_hour:,.2f}/h, "
         f"{plan.initial.economics.tokens_per_joule:.3f} tokens/J; {_shares(plan.initial)}.",
     ]
@@ -143,6 +144,13 @@ def plan_table(plan: MigrationPlan) -> str:
             )
         )
     return "\n".join(out)
+
+
+def _solver_line(plan: MigrationPlan) -> str:
+    levels = "; ".join(
+        f"{lv.name} {lv.value} (bound {lv.bound}, gap {lv.gap}, {lv.status})" for lv in plan.solver.levels
+    )
+    return f"Solver: {plan.solver.solver} {plan.solver.version} ({plan.solver.method}): {levels}."
 
 
 def plan_json(plan: MigrationPlan) -> str:
@@ -302,7 +310,12 @@ def explain(plan: MigrationPlan, workload: str) -> str:
             lines += [f"        check {c.sentence()}: {c.query}" for c in s.checks]
         return "\n".join(lines)
     stays = next(n for n in plan.not_migrated if n.workload == workload)
-    return f"{workload} stays on {stays.cluster} ({stays.rule}): {stays.reason}."
+    proof = stays.proof
+    lines = [f"{workload} stays on {stays.cluster} ({stays.rule}): {stays.reason}."]
+    if proof.outcome != "ineligible":
+        rules = f" [{', '.join(proof.rules)}]" if proof.rules else ""
+        lines.append(f"Solver check ({proof.outcome}){rules}: {proof.detail}.")
+    return "\n".join(lines)
 
 
 # --- placement ---------------------------------------------------------------------------------

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
-from planner.plan import MigrationPlan
+from planner.plan_document import MigrationPlan
 from planner.spec import SENSITIVITY_RANK
-
-_EPSILON = 1e-9
 
 
 def verify_plan(document: Mapping[str, Any]) -> list[str]:
@@ -73,10 +72,11 @@ def verify_plan(document: Mapping[str, Any]) -> list[str]:
         end = {a.workload: (a.cluster, a.chips) for a in phase.allocations}
         if end != expected_end:
             problems.append(f"phase {k}: the allocations are not the start of the phase with its moves applied")
-        problems.extend(_capacity(plan, k, during, end))
+        problems.extend(_capacity(plan, k, during))
         problems.extend(_contracts(plan, k, during, "while"))
         problems.extend(_contracts(plan, k, [(w, c, chips) for w, (c, chips) in end.items()], "at the end of"))
         state = end
+    problems.extend(_final_fits(plan, state))
     stays = {n.workload for n in plan.not_migrated}
     if stays != set(workloads) - set(moved_in):
         problems.append("not_migrated does not list exactly the workloads that do not move")
@@ -106,23 +106,29 @@ def _eligibility(plan: MigrationPlan, workload: str, source: str, destination: s
     return problems
 
 
-def _capacity(
-    plan: MigrationPlan, k: int, during: list[tuple[str, str, int]], end: Mapping[str, tuple[str, int]]
-) -> list[str]:
-    problems = []
+def _capacity(plan: MigrationPlan, k: int, during: list[tuple[str, str, int]]) -> list[str]:
+    """Phase ``k`` holds every start allocation and every move's destination: it fits the phase's capacity."""
     peak: Counter[str] = Counter()
     for _, cluster, chips in during:
         peak[cluster] += chips
-    final: Counter[str] = Counter()
-    for cluster, chips in end.values():
-        final[cluster] += chips
+    return [
+        f"phase {k}: {c.name} holds {peak[c.name]} chips > capacity {c.capacity_by_phase[k - 1]}"
+        for c in plan.clusters
+        if peak[c.name] > c.capacity_by_phase[k - 1]
+    ]
+
+
+def _final_fits(plan: MigrationPlan, state: Mapping[str, tuple[str, int]]) -> list[str]:
+    """After the last phase with a move, the fleet stays as it is: it fits every remaining phase."""
+    held: Counter[str] = Counter()
+    for cluster, chips in state.values():
+        held[cluster] += chips
+    problems = []
     for c in plan.clusters:
-        if peak[c.name] > c.capacity_by_phase[k - 1]:
-            problems.append(f"phase {k}: {c.name} holds {peak[c.name]} chips > capacity {c.capacity_by_phase[k - 1]}")
-        for later in range(k, plan.max_phases):
-            if final[c.name] > c.capacity_by_phase[later]:
+        for later in range(len(plan.phases), plan.max_phases):
+            if held[c.name] > c.capacity_by_phase[later]:
                 problems.append(
-                    f"phase {k}: {c.name} ends with {final[c.name]} chips > capacity "
+                    f"after phase {len(plan.phases)}: {c.name} keeps {held[c.name]} chips > capacity "
                     f"{c.capacity_by_phase[later]} of phase {later + 1}"
                 )
                 break
@@ -138,7 +144,12 @@ def _contracts(plan: MigrationPlan, k: int, holdings: list[tuple[str, str, int]]
         total = sum(chips for _, chips in mine)
         on_provider = sum(chips for c, chips in mine if c.provider == contract.provider)
         prefix = f"phase {k} ({when}): contract {contract.name}"
-        if contract.min_share is not None and total and on_provider / total < contract.min_share - _EPSILON:
+        # Exact, like planner.rules but written apart: the decimal the spec wrote against the chip ratio.
+        if (
+            contract.min_share is not None
+            and total
+            and Fraction(on_provider, total) < Fraction(str(contract.min_share))
+        ):
             problems.append(f"{prefix}: {contract.provider} share {on_provider / total:.3f} < {contract.min_share}")
         if contract.min_chips is not None and on_provider < contract.min_chips:
             problems.append(f"{prefix}: {on_provider} {contract.provider} chips < min_chips {contract.min_chips}")

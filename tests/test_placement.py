@@ -34,7 +34,7 @@ from planner.placement import (
     place_shard_groups,
     workload_nodes,
 )
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.sharding import shard
 from planner.spec import TopologyKind, load_spec
 from planner.topology import ClusterLayout, build_cluster_graph, build_topology_graph

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from maiaplan.commands.plan import add_solver_arguments, settings_from
 from planner.errors import InputError, did_you_mean
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.render import explain
 from planner.spec import load_spec
 
@@ -16,6 +17,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("explain", help="say why a workload moves when and where it does, or stays")
     parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
     parser.add_argument("workload", help="the workload to explain")
+    add_solver_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -28,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
             f"unknown workload '{args.workload}'{did_you_mean(args.workload, spec.workload_by_name)}",
             f"name one of: {', '.join(spec.workload_by_name)}",
         )
-    print(explain(plan_migration(spec), args.workload))
+    print(explain(plan_migration(spec, settings_from(args)), args.workload))
     return 0

@@ -21,7 +21,7 @@ from planner.errors import InputError
 from planner.fleet_placement import FleetClusterPlacement, place_fleet
 from planner.limits import cluster_chips_over_limit
 from planner.options import all_options
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.render import table
 from planner.spec import MigrationSpec, load_spec
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
 from planner.claims import evaluate_default_claim
-from planner.planning import plan_migration
+from planner.errors import InputError
+from planner.plan_builder import plan_migration
 from planner.render import plan_json, plan_markdown, plan_table
+from planner.scheduling.cpsat import SolverSettings
 from planner.spec import load_spec
 
 RENDERERS = {"table": plan_table, "json": plan_json, "markdown": plan_markdown}
@@ -20,12 +24,56 @@ def register(subparsers: Any) -> None:
     parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
     parser.add_argument("--format", choices=tuple(RENDERERS), default="table")
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
+    add_solver_arguments(parser)
     parser.set_defaults(handler=run)
 
 
+def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--time-limit S`` and ``--workers N``, for every command that plans."""
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=SolverSettings.time_limit_s,
+        metavar="S",
+        help="the solver's search limit, in CP-SAT deterministic seconds, shared by the three objective levels "
+        "(default %(default)g); the plan is the same bytes for the same input whatever the machine's load",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=SolverSettings.workers,
+        metavar="N",
+        help="CP-SAT search workers, interleaved deterministically (default %(default)d)",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> SolverSettings:
+    """The solver settings of ``--time-limit`` and ``--workers``.
+
+    Raises
+    ------
+    InputError
+        For a limit that is not positive or fewer than one worker.
+    """
+    if not args.time_limit > 0:
+        raise InputError(
+            "command line",
+            "--time-limit",
+            f"must be a positive number of seconds (got {args.time_limit:g})",
+            "e.g. --time-limit 10",
+        )
+    if args.workers < 1:
+        raise InputError("command line", "--workers", f"must be 1 or more (got {args.workers})", "e.g. --workers 2")
+    return SolverSettings(time_limit_s=args.time_limit, workers=args.workers)
+
+
 def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
     spec = load_spec(args.spec)
-    plan = plan_migration(spec)
+    started = time.perf_counter()
+    plan = plan_migration(spec, settings)
+    # Wall time differs run to run, so it is reported here, never in the plan (same input, same bytes).
+    print(f"planned in {time.perf_counter() - started:.2f} s wall time ({plan.solver.method})", file=sys.stderr)
     if args.format == "markdown":  # the review document shows the verdict on the seed's perf/W claim
         emit(plan_markdown(plan, [evaluate_default_claim(spec)]), args.out)
         return 0

@@ -15,7 +15,7 @@ from typing import Any
 from maiaplan.output import emit
 from planner.errors import InputError
 from planner.options import cluster_option
-from planner.phases import Problem
+from planner.scheduling.problem import Problem
 from planner.spec import MigrationSpec, load_spec
 
 
@@ -32,7 +32,7 @@ def check_plannable(spec: MigrationSpec) -> None:
 
     Every workload the performance model cannot serve on its current cluster is reported (the
     current fleet must be describable: plan stops there), then the checks of the current fleet the
-    scheduler makes first (:class:`planner.phases.Problem`).
+    scheduler makes first (:class:`planner.scheduling.problem.Problem`).
 
     Raises
     ------

@@ -20,7 +20,7 @@ from planner.claims import evaluate_default_claim
 from planner.errors import InputError
 from planner.fleet_placement import place_fleet
 from planner.options import all_options
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.render import plan_json
 from planner.spec import MigrationSpec, load_spec
 from planner.topology import build_cluster_graph

@@ -14,8 +14,8 @@ from maiaplan.rollout.prometheus import Prometheus
 from maiaplan.rollout.stackfile import PHASE_KEY, STEP_KEY, StackFile, read_stack_file, sha256
 from planner.errors import InputError
 from planner.gates import GateCheck
-from planner.plan import MigrationPlan
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
+from planner.plan_document import MigrationPlan
 from planner.render import plan_json
 from planner.spec import MigrationSpec, load_spec
 from pulumi_dryrun.project import load_project, load_stack_config

@@ -11,7 +11,7 @@ import yaml
 
 from planner.errors import InputError
 from planner.gates import ERROR_RATE, P99_TIME_PER_OUTPUT_TOKEN, P99_TIME_TO_FIRST_TOKEN, passes
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.render import explain, plan_markdown
 from planner.spec import MigrationSpec, parse_spec
 

@@ -10,8 +10,8 @@ from deployment.adapters import ADAPTERS, promql_selector
 from deployment.moment import Moment, sku_units, summary, tpu_slices
 from deployment.network import MAX_CLUSTERS, cluster_network
 from planner.errors import InputError
-from planner.plan import Allocation, PlanCluster
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
+from planner.plan_document import Allocation, PlanCluster
 from planner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from maiaplan.guard_config import policy_config
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 from pulumi_dryrun import run_program
 from pulumi_dryrun.analyzer import PolicyPackSession

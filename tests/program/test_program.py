@@ -14,8 +14,8 @@ import yaml
 from pulumi_mocks import Recording, Registered, run_pulumi, tags_of
 
 from planner.errors import InputError
-from planner.plan import MigrationPlan, allocations_at
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
+from planner.plan_document import MigrationPlan, allocations_at
 from planner.spec import MigrationSpec, load_spec
 
 pytestmark = pytest.mark.slow

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recorded import Profile, Traffic, openmetrics
 
 from deployment.adapters import ADAPTERS
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import maiaplan.commands.advance as advance_command
 from maiaplan.cli import main
 from maiaplan.rollout.audit import audit_log_path, read_entries
 from maiaplan.rollout.moments import StackMoment, moments
-from planner.planning import plan_migration
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]

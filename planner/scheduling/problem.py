@@ -1,40 +1,33 @@
-"""Order the migration into phases within dependencies, capacity ramps, contracts and risk.
+"""The scheduling problem of a spec: its workloads' destinations, and ledgers that apply the rules.
 
 Rules every plan obeys (docs/planning.md):
 
 - eligibility (:mod:`planner.eligibility`); a dependency has fully moved in a strictly earlier phase;
 - capacity: in phase k a cluster holds at most its ``capacity_by_phase[k-1]`` chips, counting a
   moving workload at both ends (sources are released when the phase ends), and what it ends with
-  fits every later phase's capacity;
+  fits every later phase's capacity; a cluster that shrinks below what it holds forces moves out;
 - contracts (min_share, min_chips, max_chips, regions) hold for the contract's tenant both while a
   phase runs (both ends held) and at its end;
 - phase 1 moves nothing above ``first_phase_max_sensitivity``; at most ``max_phases`` phases.
 
-Objective, in order: the most workloads moved; the fewest phases; the most chip-weighted traffic
-moved early. :func:`schedule_greedy` is a list scheduler (critical path first, then lower
-sensitivity, then more chips); :func:`schedule_exact` searches every schedule of a small instance
-and so proves (or improves) the greedy's result.
+:class:`Problem` precomputes what every scheduler needs; :class:`Ledger` keeps one phase's running
+totals and says which rule a move breaks (the arithmetic is :mod:`planner.rules`'s);
+:class:`PlanLedgers` reads a fixed plan phase by phase, for the explanations and the full check.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-
-import networkx as nx
+from dataclasses import dataclass
 
 from planner.catalog import Provider
 from planner.eligibility import target_rank
 from planner.errors import InputError
 from planner.options import ClusterOption, WorkloadOptions, all_options
-from planner.plan import BlockingRule
+from planner.plan_document import BlockingRule
+from planner.rules import contract_breaches, later_capacity
 from planner.spec import SENSITIVITY_RANK, Contract, MigrationSpec
-
-# Above this many movable workloads the exact search is not attempted.
-EXACT_SEARCH_MAX_WORKLOADS = 12
-# Search nodes (partial schedules) the exact search may visit before it gives up proving.
-EXACT_SEARCH_NODE_BUDGET = 200_000
 
 
 @dataclass(frozen=True)
@@ -115,27 +108,23 @@ class Problem:
         return (rank if rank is not None else 99, candidate.option.sharding.usd_per_hour, candidate.cluster)
 
     def _check_initial_fleet(self) -> None:
+        """Phase 1 holds the whole current fleet: it must fit every cluster and keep every contract.
+
+        A capacity that falls below what a cluster holds only in a later phase is no error: it forces
+        moves out before then, which the schedulers plan (and :func:`planner.scheduling.cpsat.solve`
+        reports when no plan can).
+        """
         ledger = Ledger(self, self.initial, phase=1)
         for index, cluster in enumerate(self.spec.clusters):
             held = ledger.end_load[cluster.name]
-            caps = self.capacity[cluster.name]
-            if held > caps[0]:
+            capacity = self.capacity[cluster.name][0]
+            if held > capacity:
                 raise InputError(
                     self.spec.source_file,
                     f"clusters[{index}].capacity_by_phase[0]",
-                    f"the workloads on {cluster.name} already hold {held} chips, more than its capacity of "
-                    f"{caps[0]} chips in phase 1; no plan can keep that.",
+                    f"the workloads on {cluster.name} already hold {held} chips, {held - capacity} more than its "
+                    f"capacity of {capacity} chips in phase 1 (which still holds every source); no plan can keep that.",
                     f"give {cluster.name} at least {held} chips in phase 1",
-                )
-            shrinks = next((k for k, cap in enumerate(caps) if cap < held), None)
-            if shrinks is not None:
-                raise InputError(
-                    self.spec.source_file,
-                    f"clusters[{index}].capacity_by_phase[{shrinks}]",
-                    f"{cluster.name}'s capacity falls to {caps[shrinks]} chips in phase {shrinks + 1}, below the "
-                    f"{held} chips its workloads hold now; maiaplan does not yet plan moves forced by a shrinking "
-                    "cluster (a ramp may only go down on chips nobody holds).",
-                    f"keep it at {held} chips or more, or move the workloads off it in the spec first",
                 )
         for tenant, contracts in self.contracts_of.items():
             for contract in contracts:
@@ -149,6 +138,20 @@ class Problem:
                         f"{broken.reason}; no allocation reachable by the migration can meet it.",
                         "correct the contract's limits or the workloads' current clusters",
                     )
+
+    def shrinking_clusters(self) -> dict[str, int]:
+        """Clusters whose capacity later falls below what they hold now, with that first phase.
+
+        Their workloads must (partly) move out before then: forced moves.
+        """
+        held: Counter[str] = Counter()
+        for cluster, chips in self.initial.values():
+            held[cluster] += chips
+        return {
+            name: next(k + 1 for k, cap in enumerate(caps) if cap < held[name])
+            for name, caps in self.capacity.items()
+            if min(caps) < held[name]
+        }
 
     def sensitivity_allowed(self, workload: str, phase: int) -> bool:
         return phase > 1 or self.sensitivity_rank[workload] <= self.first_phase_rank
@@ -205,14 +208,13 @@ class Ledger:
                 f"{cluster} has room for {free} more chips in phase {k} (capacity {capacity}, "
                 f"holding {self.during_load[cluster]}); it needs {candidate.chips}",
             )
-        if k < self.problem.max_phases:
-            later = self.problem.capacity_from[cluster][k]
-            if self.end_load[cluster] + candidate.chips > later:
-                return Blocker(
-                    "capacity",
-                    f"{cluster} falls to {later} chips in a later phase, too few to keep "
-                    f"{self.end_load[cluster] + candidate.chips} chips after phase {k}",
-                )
+        later = later_capacity(self.problem.capacity[cluster], k)
+        if later is not None and self.end_load[cluster] + candidate.chips > later:
+            return Blocker(
+                "capacity",
+                f"{cluster} falls to {later} chips in a later phase, too few to keep "
+                f"{self.end_load[cluster] + candidate.chips} chips after phase {k}",
+            )
         self.apply(source, candidate)
         try:
             for contract in self.problem.contracts_of[self.problem.tenant_of[candidate.workload]]:
@@ -232,205 +234,17 @@ class Ledger:
         chips = chips_by[contract.tenant, contract.provider]
         total = totals[contract.tenant]
         when = f"{'while' if during else 'at the end of'} phase {self.phase}"
-        name, provider = contract.name, contract.provider
-        if contract.min_share is not None and total > 0 and chips / total < contract.min_share - 1e-12:
-            return Blocker(
-                "contract",
-                f"drops {name}'s {provider} share to {chips / total:.2f} < {contract.min_share:.2f} {when}",
-            )
-        if contract.min_chips is not None and chips < contract.min_chips:
-            return Blocker("contract", f"drops {name}'s {provider} chips to {chips} < {contract.min_chips} {when}")
-        if contract.max_chips is not None and chips > contract.max_chips:
-            return Blocker("contract", f"raises {name}'s {provider} chips to {chips} > {contract.max_chips} {when}")
-        if contract.regions is not None:
-            for (tenant, prov, region), held in regions.items():
-                if tenant == contract.tenant and prov == provider and held > 0 and region not in contract.regions:
-                    return Blocker("contract", f"puts {held} chips in {region}, outside {name}'s regions {when}")
-        return None
-
-
-# --- scheduling ------------------------------------------------------------------------------
-
-
-def chain_lengths(graph: nx.DiGraph) -> dict[str, int]:
-    """For each vertex, the vertices on the longest path that starts at it (1 for a sink).
-
-    Complexity: O(V + E).
-    """
-    length: dict[str, int] = {}
-    for vertex in reversed(list(nx.topological_sort(graph))):
-        length[vertex] = 1 + max((length[s] for s in graph.successors(vertex)), default=0)
-    return length
-
-
-def earliest_phases(problem: Problem) -> dict[str, int]:
-    """The earliest phase each movable workload could move in on its own: its dependencies each a
-    phase earlier, risk, and the first phase a destination's capacity (from then on) could hold it.
-    Workloads that cannot be moved at all are absent.
-
-    Complexity: O(V + E + V · destinations · phases).
-    """
-    earliest: dict[str, int] = {}
-    for name in nx.topological_sort(problem.spec.dependency_graph):
-        if name not in problem.candidates or any(dep not in earliest for dep in problem.depends_on[name]):
-            continue
-        first = 1 if problem.sensitivity_allowed(name, 1) else 2
-        first = max([first, *(earliest[dep] + 1 for dep in problem.depends_on[name])])
-        by_capacity = [
-            k
-            for candidate in problem.candidates[name]
-            for k in range(1, problem.max_phases + 1)
-            if problem.capacity_from[candidate.cluster][k - 1] >= candidate.chips
+        outside = [
+            region
+            for (tenant, provider, region), held in regions.items()
+            if tenant == contract.tenant
+            and provider == contract.provider
+            and held > 0
+            and contract.regions is not None
+            and region not in contract.regions
         ]
-        if not by_capacity:
-            continue
-        phase = max(first, min(by_capacity))
-        if phase <= problem.max_phases:
-            earliest[name] = phase
-    return earliest
-
-
-def schedule_greedy(problem: Problem) -> Assignment:
-    """List-schedule the movable workloads phase by phase.
-
-    In each phase, the workloads whose dependencies have moved are tried in order of the longest
-    dependency chain they start, then lower sensitivity, then more chips; each goes to its first
-    destination (target preference, then cost) that keeps capacity and contracts.
-
-    Complexity: O(K · (V log V + V · D · C)) for K phases, V workloads, D destinations each and
-    C contracts per tenant.
-    """
-    chains = chain_lengths(problem.spec.dependency_graph)
-    biggest = {name: max(c.chips for c in cands) for name, cands in problem.candidates.items()}
-    order = sorted(
-        problem.movable,
-        key=lambda w: (-chains[w], problem.sensitivity_rank[w], -biggest[w], w),
-    )
-    state = dict(problem.initial)
-    assignment: Assignment = {}
-    for phase in range(1, problem.max_phases + 1):
-        ledger = Ledger(problem, state, phase)
-        accepted: list[Candidate] = []
-        for name in order:
-            if name in assignment or not problem.sensitivity_allowed(name, phase):
-                continue
-            if any(dep not in assignment or assignment[dep][0] >= phase for dep in problem.depends_on[name]):
-                continue
-            for candidate in problem.candidates[name]:
-                if ledger.blocker(state[name], candidate) is None:
-                    ledger.apply(state[name], candidate)
-                    assignment[name] = (phase, candidate)
-                    accepted.append(candidate)
-                    break
-        for candidate in accepted:
-            state[candidate.workload] = (candidate.cluster, candidate.chips)
-    return assignment
-
-
-def _score(assignment: Assignment) -> tuple[int, int, int]:
-    """Smaller is better: most moved, fewest phases, most chip-weighted traffic early."""
-    phases = max((phase for phase, _ in assignment.values()), default=0)
-    weighted = sum(phase * candidate.chips for phase, candidate in assignment.values())
-    return (-len(assignment), phases, weighted)
-
-
-@dataclass
-class ExactResult:
-    assignment: Assignment
-    complete: bool
-    nodes: int
-    reason: str = ""
-
-
-@dataclass
-class _Search:
-    problem: Problem
-    best: Assignment
-    budget: int
-    nodes: int = 0
-    seen: set[tuple[int, frozenset[tuple[str, int, str]]]] = field(default_factory=set)
-
-
-class _BudgetExhausted(Exception):
-    pass
-
-
-def schedule_exact(problem: Problem, start: Assignment, budget: int = EXACT_SEARCH_NODE_BUDGET) -> ExactResult:
-    """Search every schedule (every subset of ready workloads and destinations, per phase) for the
-    best one by (most moved, fewest phases, chip-weighted earliness), starting from ``start``'s score.
-
-    Returns
-    -------
-    ExactResult
-        The best assignment found; ``complete`` when the whole space was searched (it is optimal).
-
-    Complexity: exponential in the number of workloads; bounded by ``budget`` search nodes.
-    """
-    search = _Search(problem, dict(start), budget)
-    try:
-        _search_phase(search, 1, dict(problem.initial), {})
-    except _BudgetExhausted:
-        return ExactResult(search.best, False, search.nodes, f"the search budget of {budget:,} nodes ran out")
-    return ExactResult(search.best, True, search.nodes)
-
-
-def _search_phase(search: _Search, phase: int, state: dict[str, Placement], assignment: Assignment) -> None:
-    problem = search.problem
-    if _score(assignment) < _score(search.best):
-        search.best = dict(assignment)
-    if phase > problem.max_phases:
-        return
-    remaining = [w for w in problem.movable if w not in assignment]
-    best_moved, best_phases, _ = _score(search.best)
-    best_moved = -best_moved
-    if len(assignment) + len(remaining) < best_moved:
-        return  # cannot move as many
-    if len(assignment) + len(remaining) == best_moved and phase > best_phases and remaining:
-        return  # moving them all would take more phases than the best
-    key = (phase, frozenset((w, p, c.cluster) for w, (p, c) in assignment.items()))
-    if key in search.seen:
-        return
-    search.seen.add(key)
-    ready = [
-        w
-        for w in remaining
-        if problem.sensitivity_allowed(w, phase)
-        and all(dep in assignment and assignment[dep][0] < phase for dep in problem.depends_on[w])
-    ]
-    ledger = Ledger(problem, state, phase)
-    _choose_moves(search, phase, state, assignment, ready, 0, ledger, [])
-
-
-def _choose_moves(
-    search: _Search,
-    phase: int,
-    state: dict[str, Placement],
-    assignment: Assignment,
-    ready: list[str],
-    index: int,
-    ledger: Ledger,
-    chosen: list[Candidate],
-) -> None:
-    search.nodes += 1
-    if search.nodes > search.budget:
-        raise _BudgetExhausted
-    if index == len(ready):
-        next_state = dict(state)
-        next_assignment = dict(assignment)
-        for candidate in chosen:
-            next_state[candidate.workload] = (candidate.cluster, candidate.chips)
-            next_assignment[candidate.workload] = (phase, candidate)
-        _search_phase(search, phase + 1, next_state, next_assignment)
-        return
-    name = ready[index]
-    for candidate in search.problem.candidates[name]:
-        if ledger.blocker(state[name], candidate) is None:
-            ledger.apply(state[name], candidate)
-            chosen.append(candidate)
-            _choose_moves(search, phase, state, assignment, ready, index + 1, ledger, chosen)
-            chosen.pop()
-            ledger.apply(state[name], candidate, sign=-1)
-    _choose_moves(search, phase, state, assignment, ready, index + 1, ledger, chosen)
+        breaches = contract_breaches(contract, chips, total, outside)
+        return Blocker("contract", f"{breaches[0].sentence} {when}") if breaches else None
 
 
 def states_by_phase(problem: Problem, assignment: Assignment) -> list[dict[str, Placement]]:
@@ -514,3 +328,29 @@ class PlanLedgers:
             if planned_here:
                 assert own is not None
                 ledger.apply(start[workload], own[1])
+
+    def broken_rules(self) -> list[str]:
+        """Every capacity and contract limit the plan breaks, in any phase up to ``max_phases``.
+
+        The schedulers' own check of a finished plan (a greedy plan under forced moves can miss one);
+        :mod:`planner.verify` re-checks the published document independently.
+
+        Complexity: O(K · (V + clusters + contracts · regions)).
+        """
+        problem = self.problem
+        broken: list[str] = []
+        for phase in range(1, problem.max_phases + 1):
+            ledger = self.ledger(phase)
+            for cluster, caps in problem.capacity.items():
+                if ledger.during_load[cluster] > caps[phase - 1]:
+                    broken.append(
+                        f"{cluster} holds {ledger.during_load[cluster]} chips in phase {phase}, more than its "
+                        f"capacity of {caps[phase - 1]}"
+                    )
+            for contracts in problem.contracts_of.values():
+                for contract in contracts:
+                    for during in (True, False):
+                        found = ledger.contract_blocker(contract, during=during)
+                        if found is not None:
+                            broken.append(f"the plan {found.reason}")
+        return broken

@@ -107,11 +107,30 @@ class Phase(FleetState):
     contracts: tuple[ContractCheck, ...]
 
 
+class StayProof(_Model):
+    """What forcing a staying workload to move does, as the solver found it: the proof that its stay binds."""
+
+    outcome: Literal["ineligible", "infeasible", "displaces", "costs-phases", "costs-traffic", "tie", "not-checked"] = (
+        Field(
+            description="ineligible: no destination; infeasible: no plan keeps the named rules with it moved; "
+            "displaces / costs-phases / costs-traffic: the best plan with it moved is worse on that level; tie: an "
+            "equally good plan moves it; not-checked: the solver did not probe it (too big, or out of time)."
+        )
+    )
+    rules: tuple[str, ...] = Field(
+        default=(),
+        description="For infeasible: rules that together admit no plan, each needed ('capacity:<cluster>', "
+        "'contract:<name>', 'dependency:<workload>-><dependency>', 'risk:<workload>', 'max-phases').",
+    )
+    detail: str
+
+
 class NotMigrated(_Model):
     workload: str
     cluster: str
     rule: BlockingRule
     reason: str
+    proof: StayProof
 
 
 class PlanCluster(_Model):
@@ -135,14 +154,53 @@ class PlanWorkload(_Model):
     p99_ms_per_token: float
 
 
+class ObjectiveLevel(_Model):
+    """One level of the lexicographic objective: the plan's value, the proven bound, the gap, the status.
+
+    A level's bound and status hold given the earlier levels' values (they are fixed before it is solved).
+    """
+
+    level: int = Field(ge=1, le=3)
+    name: Literal["workloads_moved", "phases", "phase_weighted_chips"]
+    sense: Literal["maximize", "minimize"]
+    value: int = Field(ge=0)
+    bound: int = Field(
+        ge=0, description="No plan does better than this (proven by the solver, or by the fallback's bound)."
+    )
+    gap: int = Field(ge=0, description="|bound - value|: 0 when the level is proven optimal.")
+    status: Literal["optimal", "feasible", "unknown"] = Field(
+        description="optimal: proven; feasible: the solver found it but did not prove it; unknown: the solver found "
+        "no plan itself (the greedy plan is published)."
+    )
+
+
+class SolverReport(_Model):
+    """How the schedule was found and what is proven about it. Wall time is not here (it differs run to
+    run; ``maiaplan plan`` prints it on standard error): the document is the same bytes for the same input."""
+
+    solver: str
+    version: str
+    method: Literal["cp-sat", "greedy-fallback"]
+    workers: int = Field(ge=1)
+    random_seed: int
+    time_limit_s: float = Field(gt=0, description="The search's limit, in CP-SAT deterministic seconds.")
+    deterministic_time_s: float = Field(ge=0, description="CP-SAT deterministic time spent, all levels.")
+    wall_backstop_hit: bool = Field(
+        description="The wall-clock backstop stopped a level (an overloaded machine): only then may runs differ."
+    )
+    levels: tuple[ObjectiveLevel, ObjectiveLevel, ObjectiveLevel]
+    note: str
+
+
 class MigrationPlan(_Model):
     format_version: Literal[1] = PLAN_FORMAT_VERSION
     spec: str
     max_phases: int
     first_phase_max_sensitivity: Sensitivity
     lower_bound_phases: int = Field(ge=0)
-    optimal: bool
-    optimality: str = Field(description="How the phase count was proven optimal, or why it was not.")
+    optimal: bool = Field(description="True only when the solver proved all three objective levels optimal.")
+    optimality: str = Field(description="What is proven, level by level, in one sentence.")
+    solver: SolverReport
     clusters: tuple[PlanCluster, ...]
     contracts: tuple[Contract, ...]
     workloads: tuple[PlanWorkload, ...]
