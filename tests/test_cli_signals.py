@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from helpers_spec import EXAMPLE
-from maiaplan.engine import maiaplan_version
 
 import maiaplan.commands.plan as plan_command
 from maiaplan.cli import COMMAND_MODULES, EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_INTERRUPTED, build_parser, main
+from maiaplan.formats.common import maiaplan_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
