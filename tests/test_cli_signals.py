@@ -68,9 +68,14 @@ def test_ctrl_c_in_any_command_is_exit_130(
 
     parser = build_parser()
     name = command.replace("_", "-")
-    argv = [name, "--stack", "dev"] if name == "preview" else [name, str(EXAMPLE)]
-    if name == "explain":
-        argv.append("embed")
+    # The least each command's parser takes; the handler is replaced before anything runs.
+    argv = {
+        "preview": [name, "--stack", "dev"],
+        "gate": [name, "--stack", "pilot", "--prometheus", "http://127.0.0.1:9"],
+        "advance": [name, "--stack", "pilot", "--prometheus", "http://127.0.0.1:9"],
+        "explain": [name, str(EXAMPLE), "embed"],
+        "calibrate": [name, str(EXAMPLE), "--results", str(EXAMPLE)],
+    }.get(name, [name, str(EXAMPLE)])
     args = parser.parse_args(argv)
     monkeypatch.setattr(args, "handler", interrupted)
     monkeypatch.setattr("maiaplan.cli.build_parser", lambda: _Fixed(args))
@@ -92,7 +97,7 @@ class _Fixed:
 def test_running_out_of_memory_is_exit_2_with_a_paragraph(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def exhausted(spec: object) -> object:
+    def exhausted(*args: object) -> object:
         raise MemoryError
 
     monkeypatch.setattr(plan_command, "plan_migration", exhausted)

@@ -91,9 +91,9 @@ def load_inputs(spec_path: Path, stack: str | None = None, project: Path = Path(
     layouts = _layouts(spec)
     placements = [
         [
-            _placement_document(placement, layout["chips_per_node"])
-            for placement, layout in zip(
-                place_fleet(spec, options, plan.state_after(k).allocations), layouts, strict=True
+            _placement_document(fleet.placement, layout["chips_per_node"])
+            for fleet, layout in zip(
+                place_fleet(spec, options, plan.state_after(k).allocations, k), layouts, strict=True
             )
         ]
         for k in range(len(plan.phases) + 1)

@@ -157,7 +157,9 @@ def test_the_guard_passes_every_example_stack(previews: dict[str, PreviewResult]
 def test_the_comment_says_where_the_stack_stands_in_the_plan(previews: dict[str, PreviewResult]) -> None:
     text = render(previews["midway"], "markdown", "mandatory")
     assert "**Plan `maia-pilot`: phase 2 of 3, 50 % of its traffic on the new homes.**" in text
-    assert "This phase moves `safety-filter` aws-use1-h100 → az-eastus-maia" in text
+    phase_2 = plan_migration(load_spec(ROOT / "examples" / "maia-pilot.yaml")).phases[1]
+    moves = "; ".join(f"`{m.workload}` {m.from_cluster} → {m.to_cluster} ({m.chips} chips)" for m in phase_2.moves)
+    assert f"This phase moves {moves}." in text
     assert "<details><summary>The whole plan</summary>" in text
     assert "complete, its sources released" in render(previews["final"], "markdown", "mandatory")
 
