@@ -183,6 +183,23 @@ def _replace(path: Path, text: str, mode: int | None) -> None:
         raise
 
 
+def rewrite_in_place(path: Path, text: str) -> None:
+    """Replace an input file that the command edits on purpose (``maiaplan advance``'s stack file):
+    atomically, keeping the file's mode, a link staying a link. Unlike :func:`write_atomic` this is
+    not an ``--out`` path, so that the command read it is the point, not a reason to refuse.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be written (exit 2); the old file is untouched.
+    """
+    real = Path(os.path.realpath(path))
+    try:
+        _replace(real, text, stat.S_IMODE(os.stat(real).st_mode))
+    except OSError as error:
+        raise _refuse(Path(path), f"cannot be written ({error.strerror or error})", "give a writable file path") from None
+
+
 def emit(text: str, out: Path | None, protect: Iterable[Path | str] = ()) -> None:
     """Print ``text`` (ending in one newline) or write it to ``out`` (:func:`write_atomic`)."""
     if not text.endswith("\n"):

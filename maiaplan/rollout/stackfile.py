@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import ScalarString
 
-from maiaplan.output import write_atomic
+from maiaplan.output import rewrite_in_place
 from maiaplan.rollout.moments import StackMoment
 from planner.errors import InputError
 
@@ -113,6 +113,6 @@ def replace_if_unchanged(stack: StackFile, data: bytes) -> None:
             "run maiaplan advance again, so that the gate judges the file as it is",
         )
     try:
-        write_atomic(stack.path, data.decode("utf-8"))
+        rewrite_in_place(stack.path, data.decode("utf-8"))
     except InputError as error:
         raise InputError(str(stack.path), "", error.problem, "check the stack directory's permissions") from None

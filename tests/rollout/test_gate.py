@@ -14,6 +14,7 @@ from maiaplan.cli import main
 from maiaplan.rollout.audit import audit_log_path
 from maiaplan.rollout.prometheus import Prometheus
 from planner.gates import ERROR_RATE, default_rules
+from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 
 
@@ -40,13 +41,15 @@ def test_a_healthy_step_advances(prometheus: Server, tmp_path: Path, capsys: pyt
     assert document["decision"] == "advance"
     assert document["from"] == {"phase": 1, "step": 1} and document["to"] == {"phase": 1, "step": 10}
     checks = by_check(document)
-    assert set(checks) == {(w, n) for w in ("embed", "router-small") for n in ("p99-time-per-output-token", "error-rate")}
+    phase_1 = [move.workload for move in plan_migration(load_spec(ROOT / "examples" / "maia-pilot.yaml")).phases[0].moves]
+    assert "router-small" in phase_1
+    assert set(checks) == {(w, n) for w in phase_1 for n in ("p99-time-per-output-token", "error-rate")}
     latency = checks[("router-small", "p99-time-per-output-token")]
     assert 'cluster="az-eastus-maia",workload="router-small"' in latency["query"]
     assert latency["verdict"] == "pass" and latency["values"] == 10 and latency["failures"] == 0
     assert latency["worst"] < 0.025  # all tokens in vLLM's first bucket, 10 ms
     assert latency["samples"] >= 500
-    assert checks[("embed", "error-rate")]["worst"] == 0
+    assert checks[("router-small", "error-rate")]["worst"] == 0
 
 
 def test_a_p99_breach_rolls_back(prometheus: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,7 +94,7 @@ def test_metrics_that_do_not_cover_the_window_hold(
 ) -> None:
     code, document, _err = gate(make_project(tmp_path), prometheus, RESUME + 300, capsys)
     assert code == 3
-    latency = by_check(document)[("embed", "p99-time-per-output-token")]
+    latency = by_check(document)[("router-small", "p99-time-per-output-token")]
     assert "the metrics cover only the last" in latency["reason"]
 
 
