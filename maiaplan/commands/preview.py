@@ -124,6 +124,10 @@ def register(subparsers: Any) -> None:
             "Run the Pulumi program in its own process as `pulumi preview` does (no CLI, no credentials), "
             "diff it against a prior state and check it with policy packs."
         ),
+        epilog=(
+            f"preview also exits {EXIT_CHANGES} when --expect-no-changes is given and the preview proposes a "
+            "change (a failing violation's 1 comes first); no report is written when it exits 2, 130 or 143."
+        ),
     )
     parser.add_argument("-s", "--stack", required=True, help="the stack (its config is Pulumi.<stack>.yaml)")
     parser.add_argument("--project", type=Path, default=Path("."), help="the project directory (default: .)")
