@@ -33,6 +33,7 @@ from planner.plan_builder import plan_migration
 from planner.plan_document import MigrationPlan
 from planner.render import plan_markdown
 from planner.spec import load_spec
+from pulumi_dryrun.diff import Plan
 from pulumi_dryrun.errors import DryRunError
 from pulumi_dryrun.policy import FAIL_ON, PolicyPackRequest
 from pulumi_dryrun.preview import PreviewResult, run_preview
@@ -295,10 +296,16 @@ def _preview(args: argparse.Namespace) -> int:
     return _exit_code(result, args)
 
 
+def proposed_changes(plan: Plan) -> int:
+    """The changes ``--expect-no-changes`` refuses: every step but same and read, as the engine's
+    ``ResourceChanges.HasChanges`` counts them (a data source read is no change to the stack)."""
+    return sum(count for op, count in plan.counts.items() if op not in ("same", "read"))
+
+
 def _exit_code(result: PreviewResult, args: argparse.Namespace) -> int:
     code = result.exit_code(args.fail_on)
-    if code == 0 and args.expect_no_changes and result.plan.changed:
-        changed = result.plan.changed
+    changed = proposed_changes(result.plan)
+    if code == 0 and args.expect_no_changes and changed:
         print(
             f"maiaplan: --expect-no-changes: the preview proposes {changed} change{'s' if changed != 1 else ''}",
             file=sys.stderr,

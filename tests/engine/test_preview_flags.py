@@ -21,6 +21,7 @@ import pytest
 from rich.cells import cell_len
 
 from maiaplan.cli import main
+from maiaplan.commands.preview import proposed_changes
 from maiaplan.formats import TextOptions, render
 from maiaplan.formats.common import tree_rows
 from maiaplan.formats.github import escape_data, escape_property
@@ -94,6 +95,14 @@ def test_json_is_format_json_and_expect_no_changes_exits_3(
     assert f"--expect-no-changes: the preview proposes {sum(created['changeSummary'].values())} changes" in captured.err
     assert main(preview("-s", "dev", "--state", str(state), "--expect-no-changes")) == 0
     assert "no changes" in capsys.readouterr().out
+
+
+def test_a_read_is_no_change_to_expect_no_changes_about() -> None:
+    stack = ResourceRecord("urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", STACK_TYPE, "p-dev", False, {})
+    zone = ResourceRecord("urn:pulumi:dev::p::aws:route53/zone:Zone::main", "aws:route53/zone:Zone", "main", True,
+                          {}, parent=stack.urn, external=True)
+    assert proposed_changes(diff([stack, zone], {stack.urn: stack})) == 0
+    assert proposed_changes(diff([stack, zone], {})) == 1  # the stack itself is created
 
 
 def test_a_violation_exit_1_comes_before_expect_no_changes(capsys: pytest.CaptureFixture[str]) -> None:
