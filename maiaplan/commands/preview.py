@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import sys
@@ -336,8 +337,9 @@ def _report_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
 def _blame_overrides(error: DryRunError, overrides: dict[str, str]) -> InputError:
     """The error as bad input; one the program blamed on a stack-file key that ``--config`` set
     names the ``--config`` option instead (the value came from the command line, not the file)."""
+    stack_file = re.fullmatch(r"Pulumi\.[^/]+\.ya?ml", Path(error.file).name) is not None
     for key, value in overrides.items():
-        if error.path in (key, f"config.{key}") or error.path.endswith((f".{key}", f":{key}")):
+        if stack_file and (error.path in (key, f"config.{key}") or error.path.endswith((f".{key}", f":{key}"))):
             return InputError(
                 "--config",
                 f"{key}={value}",
