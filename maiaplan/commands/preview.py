@@ -325,6 +325,8 @@ def _report_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
         if path is None:
             continue
         key = os.path.realpath(path)
+        if os.path.exists(key) and not os.path.isfile(key):
+            continue  # a stream or device (/dev/null, a FIFO) is written through: sharing one is harmless
         if key in seen:
             raise InputError(
                 str(path), option, f"is also given to {seen[key]}; two outputs cannot share a file.",
@@ -338,13 +340,14 @@ def _blame_overrides(error: DryRunError, overrides: dict[str, str]) -> InputErro
     """The error as bad input; one the program blamed on a stack-file key that ``--config`` set
     names the ``--config`` option instead (the value came from the command line, not the file)."""
     stack_file = re.fullmatch(r"Pulumi\.[^/]+\.ya?ml", Path(error.file).name) is not None
-    for key, value in overrides.items():
+    for key in overrides:
         if stack_file and (error.path in (key, f"config.{key}") or error.path.endswith((f".{key}", f":{key}"))):
+            # The key, never its value: a secret's plaintext given with --config stays unprinted.
             return InputError(
                 "--config",
-                f"{key}={value}",
+                key,
                 error.problem,
-                f"{error.fix.rstrip('.')} in --config {key}=…" if error.fix else f"change --config {key}",
+                f"{error.fix.rstrip('.')} in --config {key}=…" if error.fix else f"change --config {key}=…",
             )
     return InputError(error.file, error.path, error.problem, error.fix)
 

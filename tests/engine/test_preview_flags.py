@@ -161,6 +161,7 @@ def test_no_report_is_written_when_the_preview_fails(tmp_path: Path, capsys: pyt
     assert main(preview("-s", "dev", "--out", str(tmp_path / "same"), "--json-output", str(tmp_path / "same"))) == 2
     assert "--json-output: is also given to --out" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    assert main(preview("-s", "dev", "--out", os.devnull, "--json-output", os.devnull)) == 0  # a device is shared
 
 
 # GitHub annotations and the violations-only listing
@@ -223,7 +224,8 @@ def test_a_stack_wide_violation_is_located_at_the_stack_file(untagged: PreviewRe
 def test_a_config_override_is_blamed_on_the_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--project", str(ROOT), "-s", "pilot", "--config", "maiaplan:phase=7"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("maiaplan: --config: maiaplan:phase=7: is 7, but the plan of 'maia-pilot' has phases 0 to")
+    assert err.startswith("maiaplan: --config: maiaplan:phase: is 7, but the plan of 'maia-pilot' has phases 0 to")
+    assert "in --config maiaplan:phase=…" in err
     assert "Pulumi.pilot.yaml" not in err
 
 
