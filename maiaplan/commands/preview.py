@@ -286,8 +286,10 @@ def _preview(args: argparse.Namespace) -> int:
         width=shutil.get_terminal_size().columns if to_terminal else None,
     )
     # Everything is rendered before anything is written: a failure leaves no report behind.
-    files = [(path, render(result, format_, args.fail_on, TextOptions(suppress_outputs=args.suppress_outputs)))
-             for path, format_ in reports]
+    files = [
+        (path, render(result, format_, args.fail_on, TextOptions(suppress_outputs=args.suppress_outputs)))
+        for path, format_ in reports
+    ]
     main_report = render(result, args.format, args.fail_on, options)
     if args.save_state is not None:
         write_atomic(args.save_state, state_text(result.run.resources, state_manifest_version()))
@@ -329,7 +331,9 @@ def _report_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
             continue  # a stream or device (/dev/null, a FIFO) is written through: sharing one is harmless
         if key in seen:
             raise InputError(
-                str(path), option, f"is also given to {seen[key]}; two outputs cannot share a file.",
+                str(path),
+                option,
+                f"is also given to {seen[key]}; two outputs cannot share a file.",
                 "give each output its own file.",
             )
         seen[key] = option

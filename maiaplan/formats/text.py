@@ -116,7 +116,9 @@ def _prior_line(result: PreviewResult) -> str:
         return "Prior state: none (every resource is new)"
     source = project_path(prior.file, result) if prior.file else "given"
     if prior.rebased_from:
-        return f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
+        return (
+            f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
+        )
     return f"Prior state: {source}"
 
 
@@ -200,9 +202,7 @@ def _outputs(result: PreviewResult) -> list[str]:
         elif change.kind == "delete":
             lines.append(f"  - {change.path:<{width}}: {display_value(change.old)}")
         else:
-            lines.append(
-                f"  ~ {change.path:<{width}}: {display_value(change.old)} => {display_value(change.new)}"
-            )
+            lines.append(f"  ~ {change.path:<{width}}: {display_value(change.old)} => {display_value(change.new)}")
     return lines
 
 

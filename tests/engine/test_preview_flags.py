@@ -51,8 +51,14 @@ def preview(*args: str) -> list[str]:
 def test_the_tree_lists_siblings_in_natural_order() -> None:
     stack = ResourceRecord("urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", STACK_TYPE, "p-dev", False, {})
     hosts = [
-        ResourceRecord(f"urn:pulumi:dev::p::aws:ec2/instance:Instance::host-{n}", "aws:ec2/instance:Instance",
-                       f"host-{n}", True, {}, parent=stack.urn)
+        ResourceRecord(
+            f"urn:pulumi:dev::p::aws:ec2/instance:Instance::host-{n}",
+            "aws:ec2/instance:Instance",
+            f"host-{n}",
+            True,
+            {},
+            parent=stack.urn,
+        )
         for n in (10, 2, 1)
     ]
     rows = tree_rows(diff([stack, *sorted(hosts, key=lambda r: r.urn)], {}))
@@ -82,9 +88,7 @@ def test_suppress_outputs_leaves_the_stack_outputs_out(untagged: PreviewResult) 
     assert "Stack outputs" not in render(untagged, "markdown", "mandatory", TextOptions(suppress_outputs=True))
 
 
-def test_json_is_format_json_and_expect_no_changes_exits_3(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_json_is_format_json_and_expect_no_changes_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "dev.json"
     assert main(preview("--stack", "dev", "--json", "--save-state", str(state))) == 0
     created = json.loads(capsys.readouterr().out)
@@ -99,8 +103,15 @@ def test_json_is_format_json_and_expect_no_changes_exits_3(
 
 def test_a_read_is_no_change_to_expect_no_changes_about() -> None:
     stack = ResourceRecord("urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", STACK_TYPE, "p-dev", False, {})
-    zone = ResourceRecord("urn:pulumi:dev::p::aws:route53/zone:Zone::main", "aws:route53/zone:Zone", "main", True,
-                          {}, parent=stack.urn, external=True)
+    zone = ResourceRecord(
+        "urn:pulumi:dev::p::aws:route53/zone:Zone::main",
+        "aws:route53/zone:Zone",
+        "main",
+        True,
+        {},
+        parent=stack.urn,
+        external=True,
+    )
     assert proposed_changes(diff([stack, zone], {stack.urn: stack})) == 0
     assert proposed_changes(diff([stack, zone], {})) == 1  # the stack itself is created
 
@@ -137,11 +148,26 @@ def test_fit_keeps_colour_codes_out_of_the_count() -> None:
 
 def test_one_run_writes_every_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     files = {name: tmp_path / name for name in ("p.sarif", "p.junit.xml", "p.md", "p.json")}
-    code = main(preview(
-        "-s", "untagged", "--policy-pack", PACK, "--fail-on", "advisory", "--format", "github",
-        "--sarif-output", str(files["p.sarif"]), "--junit-output", str(files["p.junit.xml"]),
-        "--markdown-output", str(files["p.md"]), "--json-output", str(files["p.json"]),
-    ))
+    code = main(
+        preview(
+            "-s",
+            "untagged",
+            "--policy-pack",
+            PACK,
+            "--fail-on",
+            "advisory",
+            "--format",
+            "github",
+            "--sarif-output",
+            str(files["p.sarif"]),
+            "--junit-output",
+            str(files["p.junit.xml"]),
+            "--markdown-output",
+            str(files["p.md"]),
+            "--json-output",
+            str(files["p.json"]),
+        )
+    )
     assert code == 1
     annotations = capsys.readouterr().out.splitlines()
     assert sorted(line.split(" ", 1)[0] for line in annotations[:-1]) == ["::error", "::error", "::notice"]
@@ -153,8 +179,14 @@ def test_one_run_writes_every_report(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_no_report_is_written_when_the_preview_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--sarif-output", str(tmp_path / "p.sarif"), "--json-output", str(tmp_path / "p.json"),
-            "--out", str(tmp_path / "p.txt")]
+    args = [
+        "--sarif-output",
+        str(tmp_path / "p.sarif"),
+        "--json-output",
+        str(tmp_path / "p.json"),
+        "--out",
+        str(tmp_path / "p.txt"),
+    ]
     assert main(preview("-s", "broken", *args)) == 2
     assert "the Pulumi program raised ValueError" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -200,14 +232,18 @@ def _stack_wide(untagged: PreviewResult) -> PreviewResult:
     """``untagged`` with one stack-wide violation, its stack record placed where the old in-process
     engine placed it (maiaplan's own preview command)."""
     pack = untagged.policies.packs[0]
-    violation = replace(pack.violations[0], policy_name="one-network", urn=untagged.run.stack_urn,
-                        message="two VPCs: a, b\n100% sure")
+    violation = replace(
+        pack.violations[0], policy_name="one-network", urn=untagged.run.stack_urn, message="two VPCs: a, b\n100% sure"
+    )
     records = tuple(
         replace(record, source_position="maiaplan/commands/preview.py:156") if record.type == STACK_TYPE else record
         for record in untagged.run.resources
     )
-    return replace(untagged, run=replace(untagged.run, resources=records),
-                   policies=PolicyReport((replace(pack, violations=(violation,)),)))
+    return replace(
+        untagged,
+        run=replace(untagged.run, resources=records),
+        policies=PolicyReport((replace(pack, violations=(violation,)),)),
+    )
 
 
 def test_a_stack_wide_violation_is_located_at_the_stack_file(untagged: PreviewResult) -> None:
@@ -242,8 +278,9 @@ def test_the_fix_for_a_crashing_pack_terminates_and_shows_the_error(
     (command,) = re.findall(r"`([^`]+)`", err.split("Fix:", 1)[1])
     assert command == "timeout 60 python -u __main__.py"
     started = time.monotonic()
-    ran = subprocess.run(command.replace("python", sys.executable, 1), shell=True, cwd=pack, capture_output=True,
-                         text=True, timeout=120)
+    ran = subprocess.run(
+        command.replace("python", sys.executable, 1), shell=True, cwd=pack, capture_output=True, text=True, timeout=120
+    )
     assert time.monotonic() - started < 60
     assert ran.returncode == 1
     assert "RuntimeError: the pack cannot start: boom-4711" in ran.stderr
@@ -297,9 +334,25 @@ def test_ctrl_c_during_the_preview_is_exit_130_with_no_report(tmp_path: Path, du
         (pack / "__main__.py").write_text(_SLOW_PACK.format(marker=str(marker)))
         packs = ["--policy-pack", str(pack)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "maiaplan.cli", "preview", "--project", str(project), "-s", "dev", *packs,
-         "--out", str(reports / "preview.txt"), "--sarif-output", str(reports / "preview.sarif")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            "-m",
+            "maiaplan.cli",
+            "preview",
+            "--project",
+            str(project),
+            "-s",
+            "dev",
+            *packs,
+            "--out",
+            str(reports / "preview.txt"),
+            "--sarif-output",
+            str(reports / "preview.sarif"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     deadline = time.monotonic() + 120
     while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
