@@ -26,7 +26,8 @@ from pulumi_dryrun.analyzer.session import CALL_TIMEOUT_S, START_TIMEOUT_S
 from pulumi_dryrun.errors import DryRunError
 from pulumi_dryrun.resources import ResourceRecord
 
-FAIL_ON = ("advisory", "mandatory")
+# --fail-on: "none" fails on nothing (every violation reported, exit 0); see ``fails``.
+FAIL_ON = ("none", "advisory", "mandatory")
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,20 @@ class PolicyReport:
 
 def fails(violation: Violation, fail_on: str) -> bool:
     """Whether ``violation`` fails a preview run with ``--fail-on fail_on``."""
-    if violation.waived:
+    if violation.waived or fail_on == "none":
         return False
     if violation.blocking:
         return True
     return fail_on == "advisory" and violation.enforcement_level == EnforcementLevel.ADVISORY
+
+
+# How to see why a pack fails: its program on its own, bounded (a pack that starts serves until the
+# timeout; one that crashes prints its traceback and exits). `python -m pulumi.policy` with no engine
+# would hang, reporting the crash to an engine that is not there.
+PACK_CHECK_FIX = (
+    "run the pack's program on its own in its directory to see why: `timeout 60 python -u __main__.py` "
+    "(with the pack's virtualenv python if PulumiPolicy.yaml names one)."
+)
 
 
 class PolicyPacks:
@@ -158,7 +168,7 @@ class PolicyPacks:
                     str(request.directory),
                     "",
                     f"the policy pack failed: {error}",
-                    "run the pack on its own (`python -m pulumi.policy 127.0.0.1:0 .` in its directory) to see why.",
+                    PACK_CHECK_FIX,
                 ) from error
             levels = {
                 name: policy.enforcement_level

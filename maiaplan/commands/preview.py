@@ -2,9 +2,12 @@
 
 Runs the project's program under a preview in a process of its own, behind a resource monitor, as the
 Pulumi CLI does (no CLI, no cloud credentials; the engine is ``pulumi_dryrun``), diffs
-it against a prior state, runs the policy packs over the analyzer protocol, and reports in one of
-five formats. Exit 0 when nothing fails the preview, 1 on a violation at or above ``--fail-on``,
-2 on bad input or a failing program, 130/143 when interrupted by SIGINT/SIGTERM. docs/preview.md documents the command and its JSON.
+it against a prior state, runs the policy packs over the analyzer protocol, and reports: the main
+``--format`` on standard output (or ``--out``), and any of ``--json-output``, ``--sarif-output``,
+``--junit-output``, ``--markdown-output`` beside it, from the same run. Exit 0 when nothing fails
+the preview, 1 on a violation at or above ``--fail-on``, 2 on bad input or a failing program, 3 when
+``--expect-no-changes`` and the preview proposes a change, 130/143 when interrupted by
+SIGINT/SIGTERM (no report written). docs/preview.md documents the command and its JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
+import shutil
 import signal
 import sys
 import threading
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maiaplan.formats import FORMATS, render
+from maiaplan.formats import FORMATS, TextOptions, render
 from maiaplan.formats.common import state_manifest_version
 from maiaplan.guard_config import policy_config
 from maiaplan.output import emit, write_atomic
@@ -29,9 +34,10 @@ from planner.plan_builder import plan_migration
 from planner.plan_document import MigrationPlan
 from planner.render import plan_markdown
 from planner.spec import load_spec
+from pulumi_dryrun.diff import Plan
 from pulumi_dryrun.errors import DryRunError
 from pulumi_dryrun.policy import FAIL_ON, PolicyPackRequest
-from pulumi_dryrun.preview import run_preview
+from pulumi_dryrun.preview import PreviewResult, run_preview
 from pulumi_dryrun.project import Project, StackConfig, load_project, load_stack_config, with_overrides
 from pulumi_dryrun.runner import DEFAULT_TIMEOUT_S
 from pulumi_dryrun.state import state_text
@@ -42,6 +48,15 @@ DEFAULT_POLICY_DIR = "policies"
 SPEC_KEY = "maiaplan:spec"
 PHASE_KEY = "maiaplan:phase"
 STEP_KEY = "maiaplan:step"
+# The exit code of a preview that proposes a change under --expect-no-changes (violations, 1, win).
+EXIT_CHANGES = 3
+# The report files one run can write beside its main output: option, format.
+REPORT_OPTIONS = (
+    ("json_output", "json"),
+    ("sarif_output", "sarif"),
+    ("junit_output", "junit"),
+    ("markdown_output", "markdown"),
+)
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,12 @@ def register(subparsers: Any) -> None:
             "Run the Pulumi program in its own process as `pulumi preview` does (no CLI, no credentials), "
             "diff it against a prior state and check it with policy packs."
         ),
+        epilog=(
+            f"preview also exits {EXIT_CHANGES} when --expect-no-changes is given and the preview proposes a "
+            "change (a failing violation's 1 comes first); no report is written when it exits 2, 130 or 143."
+        ),
     )
-    parser.add_argument("--stack", required=True, help="the stack (its config is Pulumi.<stack>.yaml)")
+    parser.add_argument("-s", "--stack", required=True, help="the stack (its config is Pulumi.<stack>.yaml)")
     parser.add_argument("--project", type=Path, default=Path("."), help="the project directory (default: .)")
     parser.add_argument(
         "--policy-pack",
@@ -142,8 +161,36 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--state", type=Path, help="the prior state: `pulumi stack export` or --save-state output")
     parser.add_argument("--save-state", type=Path, metavar="FILE", help="write this preview's state here")
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="the main report: text (default), json, markdown, sarif, junit, github (workflow annotations), "
+        "violations (only the violations, one a line)",
+    )
+    parser.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
+    parser.add_argument("--out", type=Path, help="write the main report here (atomically) instead of standard output")
+    for option, format_ in REPORT_OPTIONS:
+        parser.add_argument(
+            f"--{option.replace('_', '-')}",
+            dest=option,
+            type=Path,
+            metavar="FILE",
+            help=f"also write the {format_} report here, from the same run (atomically; none on a failure)",
+        )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="text: list every property of each create, update, replace and delete, as `pulumi preview --diff`",
+    )
+    parser.add_argument(
+        "--suppress-outputs", action="store_true", help="text and markdown: leave the stack outputs out"
+    )
+    parser.add_argument(
+        "--expect-no-changes",
+        action="store_true",
+        help=f"exit {EXIT_CHANGES} when the preview proposes any change (a violation's exit 1 comes first)",
+    )
     parser.add_argument(
         "--timeout",
         type=_seconds,
@@ -155,7 +202,8 @@ def register(subparsers: Any) -> None:
         "--fail-on",
         choices=FAIL_ON,
         default="mandatory",
-        help="the lowest enforcement level that fails the preview (exit 1); default mandatory",
+        help="the lowest enforcement level that fails the preview (exit 1): none, advisory or mandatory "
+        "(default); waived violations never fail it",
     )
     parser.set_defaults(handler=run)
 
@@ -174,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         with _interruptible():
             return _preview(args)
     except DryRunError as error:
-        raise InputError(error.file, error.path, error.problem, error.fix) from None
+        raise _blame_overrides(error, _overrides(args.config_overrides)) from None
     except Interrupted as interrupted:
         print("maiaplan: interrupted", file=sys.stderr)
         return 128 + interrupted.signum
@@ -214,10 +262,12 @@ def _seconds(text: str) -> float:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    reports = _report_files(args)
     project = load_project(args.project)
     overrides = _overrides(args.config_overrides)
     config = with_overrides(project, load_stack_config(project, args.stack), overrides)
-    defaults = project_defaults(project, config, summary=args.format == "markdown")
+    wants_markdown = args.format == "markdown" or args.markdown_output is not None
+    defaults = project_defaults(project, config, summary=wants_markdown)
     packs = _policy_packs(args, defaults)
     result = run_preview(
         project.directory,
@@ -228,11 +278,82 @@ def _preview(args: argparse.Namespace) -> int:
         summary_markdown=defaults.summary_markdown,
         timeout_s=args.timeout,
     )
+    to_terminal = args.out is None and sys.stdout.isatty()
+    options = TextOptions(
+        colour=args.format == "text" and to_terminal and "NO_COLOR" not in os.environ,
+        diff=args.diff,
+        suppress_outputs=args.suppress_outputs,
+        width=shutil.get_terminal_size().columns if to_terminal else None,
+    )
+    # Everything is rendered before anything is written: a failure leaves no report behind.
+    files = [
+        (path, render(result, format_, args.fail_on, TextOptions(suppress_outputs=args.suppress_outputs)))
+        for path, format_ in reports
+    ]
+    main_report = render(result, args.format, args.fail_on, options)
     if args.save_state is not None:
         write_atomic(args.save_state, state_text(result.run.resources, state_manifest_version()))
-    colour = args.format == "text" and args.out is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    emit(render(result, args.format, args.fail_on, colour=colour), args.out)
-    return result.exit_code(args.fail_on)
+    for path, text in files:
+        write_atomic(path, text)
+    emit(main_report, args.out)
+    return _exit_code(result, args)
+
+
+def proposed_changes(plan: Plan) -> int:
+    """The changes ``--expect-no-changes`` refuses: every step but same and read, as the engine's
+    ``ResourceChanges.HasChanges`` counts them (a data source read is no change to the stack)."""
+    return sum(count for op, count in plan.counts.items() if op not in ("same", "read"))
+
+
+def _exit_code(result: PreviewResult, args: argparse.Namespace) -> int:
+    code = result.exit_code(args.fail_on)
+    changed = proposed_changes(result.plan)
+    if code == 0 and args.expect_no_changes and changed:
+        print(
+            f"maiaplan: --expect-no-changes: the preview proposes {changed} change{'s' if changed != 1 else ''}",
+            file=sys.stderr,
+        )
+        return EXIT_CHANGES
+    return code
+
+
+def _report_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
+    """The extra reports asked for, each path once (two reports cannot share a file)."""
+    reports = [(getattr(args, option), format_) for option, format_ in REPORT_OPTIONS if getattr(args, option)]
+    seen: dict[str, str] = {}
+    named = [("--out", args.out), ("--save-state", args.save_state)]
+    named += [(f"--{option.replace('_', '-')}", getattr(args, option)) for option, _ in REPORT_OPTIONS]
+    for option, path in named:
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if os.path.exists(key) and not os.path.isfile(key):
+            continue  # a stream or device (/dev/null, a FIFO) is written through: sharing one is harmless
+        if key in seen:
+            raise InputError(
+                str(path),
+                option,
+                f"is also given to {seen[key]}; two outputs cannot share a file.",
+                "give each output its own file.",
+            )
+        seen[key] = option
+    return reports
+
+
+def _blame_overrides(error: DryRunError, overrides: dict[str, str]) -> InputError:
+    """The error as bad input; one the program blamed on a stack-file key that ``--config`` set
+    names the ``--config`` option instead (the value came from the command line, not the file)."""
+    stack_file = re.fullmatch(r"Pulumi\.[^/]+\.ya?ml", Path(error.file).name) is not None
+    for key in overrides:
+        if stack_file and (error.path in (key, f"config.{key}") or error.path.endswith((f".{key}", f":{key}"))):
+            # The key, never its value: a secret's plaintext given with --config stays unprinted.
+            return InputError(
+                "--config",
+                key,
+                error.problem,
+                f"{error.fix.rstrip('.')} in --config {key}=…" if error.fix else f"change --config {key}=…",
+            )
+    return InputError(error.file, error.path, error.problem, error.fix)
 
 
 def _policy_packs(args: argparse.Namespace, defaults: ProjectDefaults) -> list[PolicyPackRequest]:
@@ -254,6 +375,7 @@ def _policy_packs(args: argparse.Namespace, defaults: ProjectDefaults) -> list[P
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    """``--config`` pairs by key (the last of a key wins)."""
     overrides: dict[str, str] = {}
     for pair in pairs:
         key, equals, value = pair.partition("=")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from pulumi_dryrun.analyzer import Violation
 from pulumi_dryrun.diff import Plan, Step
 from pulumi_dryrun.preview import PreviewResult
-from pulumi_dryrun.urns import display_type
+from pulumi_dryrun.urns import STACK_TYPE, display_type
 from pulumi_dryrun.values import REDACTED, is_secret, is_unknown, plain_numbers, redact
 
 
@@ -83,14 +84,31 @@ class TreeRow:
     guide: str
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """``text`` split into runs of digits (compared as numbers) and of other characters, so that
+    ``host-2`` sorts before ``host-10``."""
+    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(text) if part)
+
+
 def tree_rows(plan: Plan) -> list[TreeRow]:
-    """The shown steps (changes and their ancestors) as tree lines, in the plan's order."""
+    """The shown steps (changes and their ancestors) as tree lines, parents before children.
+
+    Siblings are in natural order of their URN (type, then name; ``host-2`` before ``host-10``),
+    deletions after the resources the program registers: the engine's records carry no registration
+    order (the program's registrations arrive concurrently, so their order is not reproducible), and
+    this order is the same on every run.
+    """
     shown = plan.shown()
     shown_urns = {step.urn for step in shown}
     children: dict[str | None, list[Step]] = {}
     for step in shown:
         parent = step.parent if step.parent in shown_urns else None
         children.setdefault(parent, []).append(step)
+    for siblings in children.values():
+        siblings.sort(key=lambda step: (step.op == "delete", natural_key(step.urn)))
     rows: list[TreeRow] = []
 
     def walk(parent: str | None, prefix: str, top: bool) -> None:
@@ -129,9 +147,29 @@ def tier(violation: Violation) -> str:
 def violation_resource(violation: Violation, result: PreviewResult) -> str:
     """``type name`` of the violating resource, or the stack for a stack-wide violation."""
     record = result.run.by_urn().get(violation.urn)
-    if record is None or record.type == "pulumi:pulumi:Stack":
+    if record is None or record.type == STACK_TYPE:
         return f"stack {result.stack}"
     return f"{display_type(record.type)} {record.name}"
+
+
+def violation_location(violation: Violation, result: PreviewResult) -> tuple[Path, int]:
+    """The file and line a violation is reported at: the program line that declared the resource;
+    for a stack-wide violation (or a resource with no source position), the stack's config file."""
+    record = result.run.by_urn().get(violation.urn)
+    if record is not None and record.type != STACK_TYPE and record.source_position:
+        path, _, number = record.source_position.rpartition(":")
+        if path and number.isdigit():
+            return result.run.project.directory / path, int(number)
+    return result.run.config.file, 1
+
+
+def workspace_path(path: Path) -> str:
+    """A path relative to the working directory (a repository checkout in CI), else a file URI."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path(os.getcwd()).resolve()).as_posix()
+    except ValueError:
+        return resolved.as_uri()
 
 
 def result_line(result: PreviewResult, fail_on: str) -> str:

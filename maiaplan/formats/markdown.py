@@ -20,7 +20,7 @@ _DIFF_MARKS = {"create": "+", "update": "!", "replace": "!", "delete": "-", "rea
 _COUNTED = ("create", "update", "replace", "delete", "read", "same")
 
 
-def render_markdown(result: PreviewResult, fail_on: str) -> str:
+def render_markdown(result: PreviewResult, fail_on: str, suppress_outputs: bool = False) -> str:
     failed = bool(result.failing(fail_on))
     lines = [
         COMMENT_MARKER.format(project=result.project, stack=result.stack),
@@ -52,7 +52,7 @@ def render_markdown(result: PreviewResult, fail_on: str) -> str:
     else:
         lines.append("  (no changes)")
     lines += ["", *(f"  {line}" for line in summary_lines(result.plan)), "```", "", "</details>", ""]
-    if result.plan.output_changes:
+    if result.plan.output_changes and not suppress_outputs:
         lines += ["<details><summary>Stack outputs</summary>", "", "```diff"]
         for change in result.plan.output_changes:
             lines.append(_change_line(change.kind, change.path, change.old, change.new, ""))

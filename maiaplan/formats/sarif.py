@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-from maiaplan.formats.common import maiaplan_version, tier
+from maiaplan.formats.common import maiaplan_version, tier, violation_location, workspace_path
 from pulumi_dryrun.analyzer import Violation
 from pulumi_dryrun.policy import fails
 from pulumi_dryrun.preview import PreviewResult
@@ -106,15 +104,10 @@ def _result(violation: Violation, rule_index: int | None, result: PreviewResult,
 
 def _location(violation: Violation, result: PreviewResult) -> dict[str, Any]:
     record = result.run.by_urn().get(violation.urn)
-    project_dir = result.run.project.directory
-    file, line = result.run.config.file, 1
-    if record is not None and record.source_position:
-        path, _, number = record.source_position.rpartition(":")
-        if path and number.isdigit():
-            file, line = project_dir / path, int(number)
-    location: dict[str, Any] = {
+    file, line = violation_location(violation, result)
+    return {
         "physicalLocation": {
-            "artifactLocation": {"uri": _uri(file)},
+            "artifactLocation": {"uri": workspace_path(file)},
             "region": {"startLine": line},
         },
         "logicalLocations": [
@@ -125,13 +118,3 @@ def _location(violation: Violation, result: PreviewResult) -> dict[str, Any]:
             }
         ],
     }
-    return location
-
-
-def _uri(path: Path) -> str:
-    """A path relative to the working directory (a repository checkout in CI), else a file URI."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path(os.getcwd()).resolve()).as_posix()
-    except ValueError:
-        return resolved.as_uri()

@@ -1,6 +1,17 @@
-"""The preview for people, laid out like ``pulumi preview``: a tree, the changes, policies, counts."""
+"""The preview for people, laid out like ``pulumi preview``: a tree, the changes, policies, counts.
+
+``TextOptions`` carries the CLI's display flags: colour, ``--diff`` (every property of each create,
+update, replace and delete, as ``pulumi preview --diff`` lists them), ``--suppress-outputs``, and
+the terminal width every line is cut to (with ``…``) when printing to a terminal; ``None`` (piped, or
+a file) leaves lines whole, so the bytes do not depend on the terminal.
+"""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rich.cells import cell_len
 
 from maiaplan.formats.common import (
     SYMBOLS,
@@ -13,7 +24,7 @@ from maiaplan.formats.common import (
     tree_rows,
     violation_resource,
 )
-from pulumi_dryrun.diff import Step
+from pulumi_dryrun.diff import PropertyChange, Step, property_changes
 from pulumi_dryrun.preview import PreviewResult
 
 _COLOURS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "read": "36"}
@@ -28,17 +39,35 @@ class _Paint:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and code else text
 
 
-def render_text(result: PreviewResult, fail_on: str, colour: bool = False) -> str:
+@dataclass(frozen=True)
+class TextOptions:
+    """How the text report is laid out (see the module docstring)."""
+
+    colour: bool = False
+    diff: bool = False
+    suppress_outputs: bool = False
+    width: int | None = None
+
+
+def render_text(result: PreviewResult, fail_on: str, options: TextOptions | None = None) -> str:
     """The preview as ``pulumi preview`` would print it, plus policies and the result line."""
-    paint = _Paint(colour)
+    options = options or TextOptions()
+    lines = _lines(result, fail_on, options)
+    if options.width is not None:
+        lines = [fit(line, options.width) for line in lines]
+    return "\n".join(lines) + "\n"
+
+
+def _lines(result: PreviewResult, fail_on: str, options: TextOptions) -> list[str]:
+    paint = _Paint(options.colour)
     lines = [f"Previewing update ({result.stack}) of project {result.project}, offline:"]
     lines.append(_prior_line(result))
     lines.append("")
     lines.extend(_tree(result, paint))
-    details = _details(result, paint)
+    details = _details(result, paint, options.diff)
     if details:
         lines += ["", "Changes:", *details]
-    outputs = _outputs(result)
+    outputs = [] if options.suppress_outputs else _outputs(result)
     if outputs:
         lines += ["", "Outputs:", *outputs]
     if result.run.log:
@@ -50,7 +79,35 @@ def render_text(result: PreviewResult, fail_on: str, colour: bool = False) -> st
     lines += [f"    {paint(line, _summary_colour(line))}" for line in summary_lines(result.plan)]
     failed = bool(result.failing(fail_on))
     lines += ["", paint(f"Result: {result_line(result, fail_on)}", "1;31" if failed else "32")]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+_ESCAPE = re.compile(r"(\x1b\[[0-9;]*m)")
+
+
+def fit(line: str, width: int) -> str:
+    """``line`` cut to ``width`` terminal cells, ending in ``…`` when cut; colour codes kept (they
+    take no cells) and closed."""
+    if cell_len(_ESCAPE.sub("", line)) <= width:
+        return line
+    kept: list[str] = []
+    room = max(width - 1, 0)
+    coloured = False
+    for part in _ESCAPE.split(line):
+        if _ESCAPE.fullmatch(part):
+            kept.append(part)
+            coloured = True
+            continue
+        for character in part:
+            cells = cell_len(character)
+            if cells > room:
+                room = -1
+                break
+            kept.append(character)
+            room -= cells
+        if room < 0:
+            break
+    return "".join(kept) + "…" + ("\x1b[0m" if coloured else "")
 
 
 def _prior_line(result: PreviewResult) -> str:
@@ -59,7 +116,9 @@ def _prior_line(result: PreviewResult) -> str:
         return "Prior state: none (every resource is new)"
     source = project_path(prior.file, result) if prior.file else "given"
     if prior.rebased_from:
-        return f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
+        return (
+            f"Prior state: {source} (a snapshot of stack {prior.rebased_from!r}, compared as this stack's prior state)"
+        )
     return f"Prior state: {source}"
 
 
@@ -97,13 +156,19 @@ def _info(step: Step) -> str:
     return " ".join(notes)
 
 
-def _details(result: PreviewResult, paint: _Paint) -> list[str]:
+def _details(result: PreviewResult, paint: _Paint, every_property: bool) -> list[str]:
+    """Each update's and replacement's changed properties; with ``every_property`` (``--diff``),
+    also each create's and delete's properties, and every step's URN."""
     lines: list[str] = []
-    for step in result.plan.steps:
-        if step.op not in ("update", "replace") or not step.changes:
+    for row in tree_rows(result.plan):
+        step = row.step
+        changes = _shown_changes(step, every_property)
+        if not changes:
             continue
         lines.append(paint(f" {SYMBOLS[step.op]} {step_label(step)} {step.name} ({step.op})", _COLOURS[step.op]))
-        for change in step.changes:
+        if every_property:
+            lines.append(f"     [urn={step.urn}]")
+        for change in changes:
             if change.kind == "add":
                 lines.append(f"     + {change.path}: {display_value(change.new)}")
             elif change.kind == "delete":
@@ -111,6 +176,18 @@ def _details(result: PreviewResult, paint: _Paint) -> list[str]:
             else:
                 lines.append(f"     ~ {change.path}: {display_value(change.old)} => {display_value(change.new)}")
     return lines
+
+
+def _shown_changes(step: Step, every_property: bool) -> tuple[PropertyChange, ...]:
+    if step.op in ("update", "replace"):
+        return step.changes
+    if not every_property:
+        return ()
+    if step.op == "create" and step.new is not None:
+        return tuple(property_changes({}, dict(step.new.inputs)))
+    if step.op == "delete" and step.old is not None:
+        return tuple(property_changes(dict(step.old.inputs), {}))
+    return ()
 
 
 def _outputs(result: PreviewResult) -> list[str]:
@@ -125,9 +202,7 @@ def _outputs(result: PreviewResult) -> list[str]:
         elif change.kind == "delete":
             lines.append(f"  - {change.path:<{width}}: {display_value(change.old)}")
         else:
-            lines.append(
-                f"  ~ {change.path:<{width}}: {display_value(change.old)} => {display_value(change.new)}"
-            )
+            lines.append(f"  ~ {change.path:<{width}}: {display_value(change.old)} => {display_value(change.new)}")
     return lines
 
 

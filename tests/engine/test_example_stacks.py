@@ -192,9 +192,11 @@ def test_a_seeded_violation_fails_and_shows_in_every_format(over_the_lease: Prev
     ("args", "message"),
     [
         (["--stack", "pilto"], "did you mean 'pilot'?"),
-        (["--stack", "pilot", "--config", "maiaplan:spec=examples/missing.yaml"], "maiaplan:spec: names no file"),
+        (["--stack", "pilot", "--config", "maiaplan:spec=examples/missing.yaml"],
+         "--config: maiaplan:spec: names no file"),
         (["--stack", "pilot", "--config", "maiaplan:phase=two"], "must be of type 'integer'"),
-        (["--stack", "pilot", "--config", "maiaplan:phase=9"], "maiaplan:phase: is 9, but the plan of 'maia-pilot'"),
+        (["--stack", "pilot", "--config", "maiaplan:phase=9"],
+         "--config: maiaplan:phase: is 9, but the plan of 'maia-pilot'"),
         (["--stack", "pilot", "--config", "maiaplan:sshPublicKey=not-a-key"], "is not an OpenSSH public key"),
     ],
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from maiaplan.formats import FORMATS, render
+from maiaplan.formats import FORMATS, TextOptions, render
 from pulumi_dryrun.preview import PreviewResult
 from pulumi_dryrun.resources import UNKNOWN
 
@@ -54,7 +54,7 @@ def test_text_lays_out_the_tree_changes_and_counts(oversized: PreviewResult) -> 
     assert "[mandatory]  group-size  (aws:autoscaling:Group workers)" in text
     assert "Result: failed: 2 violations at or above mandatory" in text
     assert "\x1b[" not in text
-    assert "\x1b[33m ~   ├─ aws:autoscaling:Group" in render(oversized, "text", "mandatory", colour=True)
+    assert "\x1b[33m ~   ├─ aws:autoscaling:Group" in render(oversized, "text", "mandatory", TextOptions(colour=True))
 
 
 def test_text_lists_waived_violations_apart(untagged: PreviewResult) -> None:
