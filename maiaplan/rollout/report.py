@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from maiaplan.render.tables import table
 from maiaplan.rollout.judge import CheckResult, GateDecision
 from maiaplan.rollout.moments import StackMoment
-from planner.render import table
 
 
 def iso(seconds: float) -> str:

@@ -1,0 +1,12 @@
+"""Every command's output: terminal tables that fit, JSON documents, escaped Markdown, progress.
+
+The planner returns data; these modules turn it into text, one module per kind of result:
+``plans``, ``explain``, ``shardings``, ``placements``, ``claims``, ``calibration``, ``validation``;
+``tables`` (terminal tables), ``markdown`` (the one Markdown escaper) and ``progress`` (stderr
+spinner on a terminal only) are shared by all. ``registry`` maps each command and ``--format`` to
+its renderer.
+"""
+
+from maiaplan.render.registry import RENDERERS, formats, render
+
+__all__ = ["RENDERERS", "formats", "render"]
