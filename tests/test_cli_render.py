@@ -145,3 +145,15 @@ def test_every_help_shows_formats_and_exit_codes(command: str) -> None:
     if fmt is not None:
         assert fmt.choices is not None
         assert "{" + ",".join(fmt.choices) + "}" in text
+
+
+def test_an_out_file_is_never_fitted_to_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["shard", SPEC]) == 0
+    piped = capsys.readouterr().out
+    monkeypatch.setenv("COLUMNS", "80")
+    out = tmp_path / "shard.txt"
+    assert main(["shard", SPEC, "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == piped

@@ -56,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
     measurements = read_runs(args, spec)
     with progress(f"judging {len(claims)} claim(s) on {spec.name}"):
         results = [evaluate_claim(spec, claim, measurements) for claim in claims]
-    emit(render("claims", args.format, results), args.out)
+    emit(render("claims", args.format, results, out=args.out), args.out)
     return 0

@@ -39,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with progress(f"planning {spec.name} to explain {args.workload}"):
         plan = plan_migration(spec, settings)
-    emit(render("explain", args.format, plan, args.workload), args.out)
+    emit(render("explain", args.format, plan, args.workload, out=args.out), args.out)
     return 0

@@ -72,5 +72,5 @@ def run(args: argparse.Namespace) -> int:
             f"is {args.phase}, but the plan has phases 0 to {len(plan.phases)}",
             f"give a phase from 0 to {len(plan.phases)}",
         )
-    emit(render("place", args.format, placements), args.out)
+    emit(render("place", args.format, placements, out=args.out), args.out)
     return 0

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         # Wall time differs run to run: said on a terminal only, never in the plan (same input, same bytes).
         status.done(f"planned ({plan.solver.method})")
     if args.format == "markdown":  # the review document shows the verdict on the seed's perf/W claim
-        emit(render("plan", "markdown", plan, [evaluate_default_claim(spec)]), args.out)
+        emit(render("plan", "markdown", plan, [evaluate_default_claim(spec)], out=args.out), args.out)
         return 0
-    emit(render("plan", args.format, plan), args.out)
+    emit(render("plan", args.format, plan, out=args.out), args.out)
     return 0

@@ -56,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
             verdict = judge_cluster(spec, spec.workload_by_name[args.workload], spec.cluster_by_name[args.cluster])
             why = f"{args.workload} may not run on {args.cluster}: {verdict.reason}"
         raise InputError(str(args.spec), "--cluster", why, "drop --cluster to see every cluster each workload may use")
-    emit(render("shard", args.format, options), args.out)
+    emit(render("shard", args.format, options, out=args.out), args.out)
     return 0

@@ -76,5 +76,5 @@ def run(args: argparse.Namespace) -> int:
         "workloads": len(spec.workloads),
         "catalog_overrides": sorted(spec.catalog),
     }
-    emit(render("validate", args.format, summary), args.out)
+    emit(render("validate", args.format, summary, out=args.out), args.out)
     return 0

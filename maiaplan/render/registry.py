@@ -8,12 +8,14 @@ first; the command calls :func:`render` with its result. Every renderer returns 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from maiaplan.render.claims import claims_json, claims_text
 from maiaplan.render.explain import explain_json, explain_text
 from maiaplan.render.placements import placement_json, placement_table
 from maiaplan.render.plans import plan_json, plan_markdown, plan_table
 from maiaplan.render.shardings import shardings_json, shardings_table
+from maiaplan.render.tables import for_file
 from maiaplan.render.validation import validation_json, validation_text
 
 Renderer = Callable[..., str]
@@ -36,8 +38,9 @@ def formats(command: str) -> tuple[str, ...]:
     return tuple(RENDERERS[command])
 
 
-def render(command: str, output_format: str, *result: object) -> str:
-    """The text of ``command``'s ``result`` in ``output_format`` (one of :func:`formats`).
+def render(command: str, output_format: str, *result: object, out: Path | None = None) -> str:
+    """The text of ``command``'s ``result`` in ``output_format`` (one of :func:`formats`), for
+    standard output or, given ``out``, for that ``--out`` file (tables then fit no terminal).
 
     Raises
     ------
@@ -46,4 +49,5 @@ def render(command: str, output_format: str, *result: object) -> str:
 
     Complexity: that of the renderer.
     """
-    return RENDERERS[command][output_format](*result)
+    with for_file(out):
+        return RENDERERS[command][output_format](*result)

@@ -2,7 +2,7 @@
 
 The width a table must fit (:func:`output_width`) is, in order: the ``COLUMNS`` environment
 variable when it holds a positive number (as shells and rich read it), the terminal's width when
-standard output is a terminal, and no limit otherwise. So a table piped to a file or another
+standard output is a terminal, and no limit otherwise (nor for an ``--out`` file). So a table piped to a file or another
 program, as in CI, is the same plain text on every machine: every cell on one line, columns
 aligned, no colours, no box drawing. Where a width is given, the long text columns (reasons,
 queries) wrap within their cell; a table still too wide is folded into parts, one under the other,
@@ -25,7 +25,9 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from rich.cells import cell_len
 
@@ -39,11 +41,28 @@ _GAP = 2
 MIN_WIDTH = 40
 
 
+_to_file: ContextVar[bool] = ContextVar("to_file", default=False)
+
+
+@contextmanager
+def for_file(path: object | None) -> Iterator[None]:
+    """Within the block, when ``path`` (an ``--out`` file) is given, tables have no width limit:
+    a file gets the same bytes whatever terminal the command ran in."""
+    token = _to_file.set(path is not None)
+    try:
+        yield
+    finally:
+        _to_file.reset(token)
+
+
 def output_width() -> int | None:
-    """The width tables printed now must fit, or None for no limit (see the module docstring).
+    """The width tables printed now must fit, or None for no limit (see the module docstring;
+    always None inside :func:`for_file` with a file).
 
     Complexity: O(1).
     """
+    if _to_file.get():
+        return None
     columns = os.environ.get("COLUMNS", "").strip()
     if columns.isdigit() and int(columns) > 0:
         return max(int(columns), MIN_WIDTH)
