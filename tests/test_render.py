@@ -35,7 +35,7 @@ def test_an_unlimited_table_is_aligned_plain_text() -> None:
     assert len(lines) == 4
 
 
-@pytest.mark.parametrize("width", [40, 60, 80])
+@pytest.mark.parametrize("width", [20, 40, 60, 80])
 def test_a_table_wraps_then_folds_to_fit(width: int) -> None:
     text = table(HEADERS, ROWS, right=(2,), wrap=(3,), width=width)
     assert max(len(line) for line in text.split("\n")) <= width

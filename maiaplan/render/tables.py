@@ -38,7 +38,7 @@ MIN_WRAP = 24
 _GAP = 2
 
 # Below this, columns cannot keep even their headers legible: a narrower width is raised to it.
-MIN_WIDTH = 40
+MIN_WIDTH = 20
 
 
 _to_file: ContextVar[bool] = ContextVar("to_file", default=False)
