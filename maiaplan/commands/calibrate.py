@@ -9,18 +9,18 @@ from typing import Any
 import yaml
 
 from maiaplan.output import emit
+from maiaplan.render.calibration import calibration_text
+from maiaplan.render.progress import progress
 from planner.calibration import (
     Measurement,
     calibrate_catalog,
     catalog_override,
     modelled,
-    statistics,
     with_values,
 )
 from planner.calibration_io import RunDefaults, read_results
 from planner.catalog import Accelerator
-from planner.errors import InputError
-from planner.render import table
+from planner.errors import InputError, some_names
 from planner.sharding import ShardingInfeasible
 from planner.spec import MigrationSpec, load_spec
 
@@ -66,7 +66,7 @@ def read_runs(args: argparse.Namespace, spec: MigrationSpec) -> list[Measurement
             str(args.spec),
             "--workload",
             f"unknown workload '{args.workload}'",
-            f"name one of: {', '.join(spec.workload_by_name)}",
+            f"name one of: {some_names(spec.workload_by_name)}",
         )
     defaults = RunDefaults(
         workload=args.workload,
@@ -80,24 +80,6 @@ def read_runs(args: argparse.Namespace, spec: MigrationSpec) -> list[Measurement
     return [m for path in args.results or () for m in read_results(path, spec, defaults)]
 
 
-def _row(m: Measurement, before: dict[str, float], after: dict[str, float]) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for key, value in m.observed().items():
-        b, a = before.get(key), after.get(key)
-        rows.append(
-            [
-                m.id,
-                m.accelerator,
-                key,
-                f"{value:,.2f}",
-                "-" if b is None else f"{b:,.2f}",
-                "-" if a is None else f"{a:,.2f}",
-                "-" if a is None else f"{a / value:.2f}",
-            ]
-        )
-    return rows
-
-
 def _safe(m: Measurement, accelerator: Accelerator) -> dict[str, float]:
     try:
         return {str(key): value for key, value in modelled(m, accelerator).items()}
@@ -109,33 +91,15 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     measurements = read_runs(args, spec)
     catalog = spec.accelerators
-    results = calibrate_catalog(measurements, catalog)
-    rows: list[list[object]] = []
-    for m in measurements:
-        prior = catalog[m.accelerator]
-        fitted = with_values(prior, results[m.accelerator].values)
-        rows.extend(_row(m, _safe(m, prior), _safe(m, fitted)))
-    lines = [
-        table(
-            ["RUN", "ACCELERATOR", "MEASURED", "VALUE", "MODEL BEFORE", "MODEL AFTER", "AFTER/MEASURED"],
-            rows,
-            right=range(3, 7),
-        ),
-        "",
-    ]
-    for name, result in sorted(results.items()):
-        before, after = statistics(result.before), statistics(result.after)
-        values = ", ".join(f"{k} {v:g}" for k, v in result.values.items())
-        lines.append(
-            f"{name}: {result.points} observable(s); geometric-mean model/measured {before.geometric_mean_ratio:.2f} "
-            f"before, {after.geometric_mean_ratio:.2f} after; within 1.5x {before.within_1_5x:.0%} -> "
-            f"{after.within_1_5x:.0%}; fitted {values}"
-        )
-        if result.points < 3:
-            lines.append(
-                f"  note: {result.points} observable(s) cannot separate {name}'s parameters; add runs at other "
-                "batches and request lengths"
-            )
+    with progress(f"fitting {len(measurements)} run(s)") as status:
+        results = calibrate_catalog(measurements, catalog)
+        status.update("comparing the model before and after the fit")
+        runs = [
+            (m, _safe(m, prior), _safe(m, with_values(prior, results[m.accelerator].values)))
+            for m in measurements
+            for prior in (catalog[m.accelerator],)
+        ]
+    lines = [calibration_text(runs, results)]
     override = catalog_override(results)
     text = yaml.safe_dump(override, sort_keys=True)
     header = (

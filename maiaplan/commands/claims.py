@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from maiaplan.commands.calibrate import add_run_flags, read_runs
 from maiaplan.output import emit
+from maiaplan.render import formats, render
+from maiaplan.render.progress import progress
 from planner.claims import DEFAULT_CLAIM, evaluate_claim, parse_claim
 from planner.errors import InputError
-from planner.render import claims_text
 from planner.spec import load_spec
 
 
@@ -33,7 +33,9 @@ def register(subparsers: Any) -> None:
         help="measured runs (as for maiaplan calibrate; --metadata watts=... for measured power): judged on them",
     )
     add_run_flags(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=formats("claims"), default="table", help="output format (default %(default)s)"
+    )
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
     parser.set_defaults(handler=run)
 
@@ -52,10 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 'write e.g. --claim "maia-100 vs h100-sxm tokens_per_joule >= 1.4"',
             ) from None
     measurements = read_runs(args, spec)
-    results = [evaluate_claim(spec, claim, measurements) for claim in claims]
-    if args.format == "json":
-        text = json.dumps([r.model_dump(mode="json") for r in results], indent=2)
-    else:
-        text = claims_text(results)
-    emit(text, args.out)
+    with progress(f"judging {len(claims)} claim(s) on {spec.name}"):
+        results = [evaluate_claim(spec, claim, measurements) for claim in claims]
+    emit(render("claims", args.format, results, out=args.out), args.out)
     return 0

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
+from maiaplan.render.gates import decision_text
 from maiaplan.rollout.judge import GateDecision
 from maiaplan.rollout.moments import StackMoment
 from maiaplan.rollout.prometheus import Prometheus
-from maiaplan.rollout.report import decision_document, decision_json, decision_text
+from maiaplan.rollout.report import decision_document, decision_json
 from maiaplan.rollout.stack import Judged, judge_stack
 from planner.errors import InputError
 

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
+from maiaplan.render import formats, render
+from maiaplan.render.progress import progress
 from planner.claims import evaluate_default_claim
 from planner.errors import InputError
 from planner.plan_builder import plan_migration
-from planner.render import plan_json, plan_markdown, plan_table
 from planner.scheduling.cpsat import SolverSettings
 from planner.spec import load_spec
-
-RENDERERS = {"table": plan_table, "json": plan_json, "markdown": plan_markdown}
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("plan", help="order the migration into phases and explain every decision")
     parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
-    parser.add_argument("--format", choices=tuple(RENDERERS), default="table")
+    parser.add_argument(
+        "--format", choices=formats("plan"), default="table", help="output format (default %(default)s)"
+    )
     parser.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
     add_solver_arguments(parser)
     parser.set_defaults(handler=run)
@@ -70,12 +69,12 @@ def settings_from(args: argparse.Namespace) -> SolverSettings:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     spec = load_spec(args.spec)
-    started = time.perf_counter()
-    plan = plan_migration(spec, settings)
-    # Wall time differs run to run, so it is reported here, never in the plan (same input, same bytes).
-    print(f"planned in {time.perf_counter() - started:.2f} s wall time ({plan.solver.method})", file=sys.stderr)
+    with progress(f"planning {spec.name}") as status:
+        plan = plan_migration(spec, settings)
+        # Wall time differs run to run: said on a terminal only, never in the plan (same input, same bytes).
+        status.done(f"planned ({plan.solver.method})")
     if args.format == "markdown":  # the review document shows the verdict on the seed's perf/W claim
-        emit(plan_markdown(plan, [evaluate_default_claim(spec)]), args.out)
+        emit(render("plan", "markdown", plan, [evaluate_default_claim(spec)], out=args.out), args.out)
         return 0
-    emit(RENDERERS[args.format](plan), args.out)
+    emit(render("plan", args.format, plan, out=args.out), args.out)
     return 0

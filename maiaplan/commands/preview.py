@@ -29,10 +29,10 @@ from maiaplan.formats import FORMATS, TextOptions, render
 from maiaplan.formats.common import state_manifest_version
 from maiaplan.guard_config import policy_config
 from maiaplan.output import emit, write_atomic
+from maiaplan.render.plans import plan_markdown
 from planner.errors import InputError
 from planner.plan_builder import plan_migration
 from planner.plan_document import MigrationPlan
-from planner.render import plan_markdown
 from planner.spec import load_spec
 from pulumi_dryrun.diff import Plan
 from pulumi_dryrun.errors import DryRunError

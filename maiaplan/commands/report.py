@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.output import write_atomic
+from maiaplan.render.progress import progress
 from maiaplan.report import build_report, load_inputs
 from planner.errors import InputError
 
@@ -31,6 +32,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.state is not None and args.stack is None:
         raise InputError(str(args.state), "--state", "is the prior state of a dry run, but no --stack is given", "add --stack NAME, or leave out --state")
-    inputs = load_inputs(args.spec, stack=args.stack, project=args.project, state=args.state)
-    write_atomic(args.out, build_report(inputs))
+    doing = f"planning {args.spec}" + (f" and dry-running stack {args.stack}" if args.stack else "")
+    with progress(doing) as status:
+        inputs = load_inputs(args.spec, stack=args.stack, project=args.project, state=args.state)
+        status.update(f"drawing {args.out}")
+        page = build_report(inputs)
+        status.done(f"wrote {args.out}")
+    write_atomic(args.out, page)
     return 0

@@ -8,11 +8,12 @@ the current fleet fits its clusters and contracts. The scheduler itself does not
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from maiaplan.output import emit
+from maiaplan.render import formats, render
+from maiaplan.render.validation import SpecSummary
 from planner.errors import InputError
 from planner.options import cluster_option
 from planner.scheduling.problem import Problem
@@ -22,7 +23,9 @@ from planner.spec import MigrationSpec, load_spec
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("validate", help="check a migration spec as the planner will, and summarise it")
     parser.add_argument("spec", type=Path, help="the migration spec (YAML or JSON)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--format", choices=formats("validate"), default="table", help="output format (default %(default)s)"
+    )
     parser.add_argument("--out", type=Path, help="write here instead of standard output (see README: Output files)")
     parser.set_defaults(handler=run)
 
@@ -62,7 +65,7 @@ def check_plannable(spec: MigrationSpec) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     check_plannable(spec)
-    summary: dict[str, Any] = {
+    summary: SpecSummary = {
         "spec": spec.name,
         "file": str(args.spec),
         "valid": True,
@@ -73,14 +76,5 @@ def run(args: argparse.Namespace) -> int:
         "workloads": len(spec.workloads),
         "catalog_overrides": sorted(spec.catalog),
     }
-    if args.format == "json":
-        text = json.dumps(summary, indent=2)
-    else:
-        overrides = ", ".join(summary["catalog_overrides"]) or "none"
-        text = (
-            f"{args.spec}: valid spec '{spec.name}': {summary['tenants']} tenants, {summary['clusters']} clusters "
-            f"({summary['chips']:,} chips), {summary['contracts']} contracts, {summary['workloads']} workloads; "
-            f"catalog overrides: {overrides}"
-        )
-    emit(text, args.out)
+    emit(render("validate", args.format, summary, out=args.out), args.out)
     return 0

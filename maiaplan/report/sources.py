@@ -16,12 +16,12 @@ from typing import Any
 
 from maiaplan.commands.preview import SPEC_KEY, project_defaults
 from maiaplan.formats import render
+from maiaplan.render.plans import plan_json
 from planner.claims import evaluate_default_claim
 from planner.errors import InputError
 from planner.fleet_placement import place_fleet
 from planner.options import all_options
 from planner.plan_builder import plan_migration
-from planner.render import plan_json
 from planner.spec import MigrationSpec, load_spec
 from planner.topology import build_cluster_graph
 from pulumi_dryrun.preview import run_preview

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from deployment.adapters import promql_selector
+from maiaplan.render.plans import plan_json
 from maiaplan.rollout.audit import audit_log_path, reached_at, read_entries, rolled_back_into
 from maiaplan.rollout.judge import GateDecision, Selector, decide
 from maiaplan.rollout.moments import StackMoment, moments, next_moment, previous_moment
@@ -16,7 +17,6 @@ from planner.errors import InputError
 from planner.gates import GateCheck
 from planner.plan_builder import plan_migration
 from planner.plan_document import MigrationPlan
-from planner.render import plan_json
 from planner.spec import MigrationSpec, load_spec
 from pulumi_dryrun.project import load_project, load_stack_config
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from maiaplan.render.explain import explain_text as explain
+from maiaplan.render.plans import plan_markdown
 from planner.errors import InputError
 from planner.gates import ERROR_RATE, P99_TIME_PER_OUTPUT_TOKEN, P99_TIME_TO_FIRST_TOKEN, passes
 from planner.plan_builder import plan_migration
-from planner.render import explain, plan_markdown
 from planner.spec import MigrationSpec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
