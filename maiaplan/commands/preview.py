@@ -30,6 +30,7 @@ from maiaplan.formats.common import state_manifest_version
 from maiaplan.guard_config import policy_config
 from maiaplan.output import emit, write_atomic
 from maiaplan.render.plans import plan_markdown
+from maiaplan.render.progress import progress
 from planner.errors import InputError
 from planner.plan_builder import plan_migration
 from planner.plan_document import MigrationPlan
@@ -269,15 +270,17 @@ def _preview(args: argparse.Namespace) -> int:
     wants_markdown = args.format == "markdown" or args.markdown_output is not None
     defaults = project_defaults(project, config, summary=wants_markdown)
     packs = _policy_packs(args, defaults)
-    result = run_preview(
-        project.directory,
-        args.stack,
-        state=args.state,
-        policy_packs=packs,
-        overrides=overrides,
-        summary_markdown=defaults.summary_markdown,
-        timeout_s=args.timeout,
-    )
+    with progress(f"previewing {project.name}/{args.stack}") as status:
+        result = run_preview(
+            project.directory,
+            args.stack,
+            state=args.state,
+            policy_packs=packs,
+            overrides=overrides,
+            summary_markdown=defaults.summary_markdown,
+            timeout_s=args.timeout,
+        )
+        status.done(f"previewed {project.name}/{args.stack}")
     to_terminal = args.out is None and sys.stdout.isatty()
     options = TextOptions(
         colour=args.format == "text" and to_terminal and "NO_COLOR" not in os.environ,

@@ -11,6 +11,7 @@ from maiaplan.formats.common import (
     tree_rows,
     violation_resource,
 )
+from maiaplan.render.markdown import escape_cell, escape_text
 from pulumi_dryrun.preview import PreviewResult
 
 # A hidden marker, so a CI job can find and update its own comment instead of adding another.
@@ -29,7 +30,7 @@ def render_markdown(result: PreviewResult, fail_on: str, suppress_outputs: bool 
     ]
     if result.summary_markdown:
         lines += [result.summary_markdown.strip(), ""]
-    lines += [f"**{_escape(result_line(result, fail_on)).capitalize()}.**", ""]
+    lines += [f"**{escape_text(result_line(result, fail_on).capitalize())}.**", ""]
     counts = result.plan.counts
     lines += [
         "| " + " | ".join(op.capitalize() for op in _COUNTED) + " |",
@@ -83,12 +84,6 @@ def _violations(result: PreviewResult) -> list[str]:
         level = tier(violation)
         lines.append(
             f"| {icons[level]} {level} | `{violation.policy_pack_name}/{violation.policy_name}` "
-            f"| {_escape(violation_resource(violation, result))} | {_escape(violation.message.strip())} |"
+            f"| {escape_cell(violation_resource(violation, result))} | {escape_cell(violation.message.strip())} |"
         )
     return lines
-
-
-def _escape(text: str) -> str:
-    """Text safe inside a table cell: pipes escaped, line breaks as ``<br>``."""
-    return text.replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
-
