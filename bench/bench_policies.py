@@ -48,15 +48,18 @@ def replicated_stack(size: int) -> list[ResourceRecord]:
             return rename.get(urn, urn) if urn is not None else None
 
         for record in copied[: size - len(records)]:
-            records.append(replace(
-                record,
-                urn=rename[record.urn],
-                name=record.name + suffix,
-                parent=moved(record.parent),
-                dependencies=tuple(rename.get(u, u) for u in record.dependencies),
-                property_dependencies={k: tuple(rename.get(u, u) for u in v)
-                                       for k, v in record.property_dependencies.items()},
-            ))
+            records.append(
+                replace(
+                    record,
+                    urn=rename[record.urn],
+                    name=record.name + suffix,
+                    parent=moved(record.parent),
+                    dependencies=tuple(rename.get(u, u) for u in record.dependencies),
+                    property_dependencies={
+                        k: tuple(rename.get(u, u) for u in v) for k, v in record.property_dependencies.items()
+                    },
+                )
+            )
         copy += 1
     return records
 
@@ -78,8 +81,11 @@ def config(copies: int) -> dict[str, Any]:
             contract["max_chips"] *= copies
         if "min_chips" in contract:
             contract["min_chips"] *= copies
-    return {**GUARD_CONFIG, "dedicated-hardware": {"tenants": TENANTS},
-            "contract-limits": {"contracts": contracts, "chips_per_sku": CHIPS_PER_SKU}}
+    return {
+        **GUARD_CONFIG,
+        "dedicated-hardware": {"tenants": TENANTS},
+        "contract-limits": {"contracts": contracts, "chips_per_sku": CHIPS_PER_SKU},
+    }
 
 
 def main() -> int:
@@ -90,8 +96,7 @@ def main() -> int:
     records = replicated_stack(args.resources)
     copies = -(-args.resources // len(clean_corpus().list()))
     started = time.perf_counter()
-    session = PolicyPackSession(ROOT_DIR / "policies", project="maiaplan", stack="dev",
-                                policy_config=config(copies))
+    session = PolicyPackSession(ROOT_DIR / "policies", project="maiaplan", stack="dev", policy_config=config(copies))
     with session:
         start_s = time.perf_counter() - started
         rounds: list[tuple[float, float]] = []
@@ -108,19 +113,27 @@ def main() -> int:
                 raise SystemExit(f"the clean stack was flagged: {violations[0].message}")
             rounds.append((t1 - t0, t2 - t1))
             pack_after = process_cpu_s(session.pid)
-            cpu.append((time.process_time() - client_cpu,
-                        pack_after - pack_cpu if pack_after is not None and pack_cpu is not None else None))
+            cpu.append(
+                (
+                    time.process_time() - client_cpu,
+                    pack_after - pack_cpu if pack_after is not None and pack_cpu is not None else None,
+                )
+            )
     totals = [a + s for a, s in rounds]
     median = statistics.median(totals)
     print(f"maiaplan-guard, {len(records)} resources, {args.rounds} rounds (pack start {start_s:.2f} s)")
     print(f"  Analyze x{len(records)}: median {statistics.median(a for a, _ in rounds):.2f} s")
     print(f"  AnalyzeStack:      median {statistics.median(s for _, s in rounds):.2f} s")
-    print(f"  total:             median {median:.2f} s, best {min(totals):.2f} s, worst {max(totals):.2f} s "
-          f"(target < {TARGET_S:.0f} s: {'met' if median < TARGET_S else 'MISSED'})")
+    print(
+        f"  total:             median {median:.2f} s, best {min(totals):.2f} s, worst {max(totals):.2f} s "
+        f"(target < {TARGET_S:.0f} s: {'met' if median < TARGET_S else 'MISSED'})"
+    )
     pack_rounds = [p for _, p in cpu if p is not None]
-    print(f"  CPU per round:     client median {statistics.median(c for c, _ in cpu):.2f} s"
-          + (f", pack median {statistics.median(pack_rounds):.2f} s" if pack_rounds else "")
-          + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(
+        f"  CPU per round:     client median {statistics.median(c for c, _ in cpu):.2f} s"
+        + (f", pack median {statistics.median(pack_rounds):.2f} s" if pack_rounds else "")
+        + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
     return 0 if median < TARGET_S else 1
 
 

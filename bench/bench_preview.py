@@ -95,7 +95,9 @@ def bench_fleet(directory: Path, clusters: int, workloads: int, chips: int) -> N
         f"no prior state (exit {code}): {wall:.1f} s wall / {cpu:.1f} s CPU"
     )
     code, wall, cpu = run_cli([*base, "--state", str(state)])
-    print(f"  same fleet against its own snapshot (every resource compared, exit {code}): {wall:.1f} s wall / {cpu:.1f} s CPU")
+    print(
+        f"  same fleet against its own snapshot (every resource compared, exit {code}): {wall:.1f} s wall / {cpu:.1f} s CPU"
+    )
 
 
 def bench_breakdown(directory: Path, clusters: int, workloads: int, chips: int) -> None:

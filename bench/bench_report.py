@@ -48,7 +48,11 @@ def bench(spec: Path, label: str, loads: int) -> None:
                         raise SystemExit(f"{label}: the charts were not drawn: {visit.console_errors}")
                     draws.append(visit.seconds_to_draw)
     size_mb = len(page.encode("utf-8")) / 1e6
-    drawn = f"open to drawn median {statistics.median(draws):.2f} s (max {max(draws):.2f} s, {loads} loads)" if draws else "no Chromium"
+    drawn = (
+        f"open to drawn median {statistics.median(draws):.2f} s (max {max(draws):.2f} s, {loads} loads)"
+        if draws
+        else "no Chromium"
+    )
     print(
         f"{label}: {len(inputs.plan['workloads'])} workloads, {moves} moves, {len(inputs.plan['phases'])} phases; "
         f"inputs {planned - started:.2f} s, page {built - planned:.2f} s, {size_mb:.2f} MB; {drawn}"
@@ -61,7 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     bundle.javascript_bundle()
-    print(f"Vega bundle (vl-convert-python): {time.perf_counter() - started:.2f} s once per process, {len(bundle.javascript_bundle()) / 1e6:.2f} MB")
+    print(
+        f"Vega bundle (vl-convert-python): {time.perf_counter() - started:.2f} s once per process, {len(bundle.javascript_bundle()) / 1e6:.2f} MB"
+    )
     with tempfile.TemporaryDirectory() as directory:
         fleet = Path(directory) / "fleet-200.json"
         fleet.write_text(json.dumps(synthetic_spec(8, 200, 4096)), encoding="utf-8")

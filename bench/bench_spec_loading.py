@@ -45,7 +45,9 @@ def main() -> None:
         as_yaml, as_json = Path(directory) / "spec.yaml", Path(directory) / "spec.json"
         as_yaml.write_text(yaml.dump(data, sort_keys=False, Dumper=yaml.CSafeDumper), encoding="utf-8")
         as_json.write_text(json.dumps(data), encoding="utf-8")
-        print(f"{workloads:,} workloads: YAML {as_yaml.stat().st_size / 1e6:.1f} MB, JSON {as_json.stat().st_size / 1e6:.1f} MB")
+        print(
+            f"{workloads:,} workloads: YAML {as_yaml.stat().st_size / 1e6:.1f} MB, JSON {as_json.stat().st_size / 1e6:.1f} MB"
+        )
         timed("load_spec JSON", lambda: load_spec(as_json))
         timed("load_spec YAML (C parser)", lambda: load_spec(as_yaml))
         timed("parse only, pure-Python SafeLoader", lambda: yaml.load(as_yaml.read_text(), Loader=yaml.SafeLoader))

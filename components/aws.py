@@ -92,9 +92,7 @@ class AcceleratorCluster(pulumi.ComponentResource):
     placement_group: ec2.PlacementGroup
     pools: list[AcceleratorPool]
 
-    def __init__(
-        self, name: str, args: AcceleratorClusterArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: AcceleratorClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("maiaplan:aws:AcceleratorCluster", name, None, opts)
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
@@ -235,8 +233,7 @@ class AcceleratorPool(pulumi.ComponentResource):
             vpc_zone_identifiers=[net.subnet_id],
             launch_template=autoscaling.GroupLaunchTemplateArgs(id=self.launch_template.id, version="$Default"),
             tags=[
-                autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True)
-                for key, value in tags.items()
+                autoscaling.GroupTagArgs(key=key, value=value, propagate_at_launch=True) for key, value in tags.items()
             ],
             opts=child,
         )

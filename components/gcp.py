@@ -119,12 +119,9 @@ class TpuCluster(pulumi.ComponentResource):
             description="Traffic between this cluster's TPU VMs only.",
             opts=child,
         )
-        self.network = TpuClusterNetwork(
-            zone=args.zone, network_id=self.vpc.id, subnetwork_id=self.subnetwork.id
-        )
+        self.network = TpuClusterNetwork(zone=args.zone, network_id=self.vpc.id, subnetwork_id=self.subnetwork.id)
         self.pools = [
-            TpuPool(f"{name}-{request.workload}", self.pool_args(request, phase=0), child)
-            for request in args.resident
+            TpuPool(f"{name}-{request.workload}", self.pool_args(request, phase=0), child) for request in args.resident
         ]
         self.register_outputs(
             {

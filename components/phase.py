@@ -61,9 +61,7 @@ class MigrationPhase(pulumi.ComponentResource):
     def __init__(self, name: str, args: MigrationPhaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("maiaplan:migration:MigrationPhase", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.pools = [
-            node_pool(f"{name}-{pool.tags.workload}-{pool.tags.cluster}", pool, child) for pool in args.pools
-        ]
+        self.pools = [node_pool(f"{name}-{pool.tags.workload}-{pool.tags.cluster}", pool, child) for pool in args.pools]
         self.traffic_shifts = [
             TrafficShift(f"{name}-{shift.tags.workload}-traffic", shift, child) for shift in args.traffic_shifts
         ]

@@ -119,7 +119,9 @@ def write_atomic(path: Path, text: str, protect: Iterable[Path | str] = ()) -> N
                 _write_stream(path, stream, text)
                 return
         if stat.S_ISDIR(target.st_mode):
-            raise _refuse(path, "cannot be written (it is a directory)", "give a file path inside it, e.g. DIR/result.txt")
+            raise _refuse(
+                path, "cannot be written (it is a directory)", "give a file path inside it, e.g. DIR/result.txt"
+            )
         if stat.S_ISFIFO(target.st_mode) or stat.S_ISCHR(target.st_mode):
             _write_through(path, text)
             return
@@ -197,7 +199,9 @@ def rewrite_in_place(path: Path, text: str) -> None:
     try:
         _replace(real, text, stat.S_IMODE(os.stat(real).st_mode))
     except OSError as error:
-        raise _refuse(Path(path), f"cannot be written ({error.strerror or error})", "give a writable file path") from None
+        raise _refuse(
+            Path(path), f"cannot be written ({error.strerror or error})", "give a writable file path"
+        ) from None
 
 
 def emit(text: str, out: Path | None, protect: Iterable[Path | str] = ()) -> None:

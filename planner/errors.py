@@ -20,9 +20,7 @@ class InputError(Exception):
     with code 2. ``file``, ``path``, ``problem`` and ``fix`` are those of the first problem.
     """
 
-    def __init__(
-        self, file: str, path: str, problem: str, fix: str = "", *, also: Sequence[InputError] = ()
-    ) -> None:
+    def __init__(self, file: str, path: str, problem: str, fix: str = "", *, also: Sequence[InputError] = ()) -> None:
         self.file = file
         self.path = path
         self.problem = problem

@@ -197,7 +197,10 @@ class Serving(_Model):
         default=None, ge=1, le=100_000_000, description="Mean prompt tokens per request; unset: prefill not modelled."
     )
     output_tokens: int | None = Field(
-        default=None, ge=1, le=100_000_000, description="Mean output tokens per request (default 256 with input_tokens)."
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="Mean output tokens per request (default 256 with input_tokens).",
     )
     p99_ms_to_first_token: float | None = Field(
         default=None, gt=0, le=1e7, description="Bound on the time to the first token (prefill and queue)."
@@ -426,7 +429,9 @@ class MigrationSpec(_Model):
             over = [k for k, chips in enumerate(cluster.capacity_by_phase or ()) if chips > size]
             if over:
                 k = over[0]
-                later = f" (and {len(over) - 1} later entr{'ies' if len(over) > 2 else 'y'} too)" if len(over) > 1 else ""
+                later = (
+                    f" (and {len(over) - 1} later entr{'ies' if len(over) > 2 else 'y'} too)" if len(over) > 1 else ""
+                )
                 yield SpecPathError(
                     f"{at}.capacity_by_phase[{k}]",
                     f"{(cluster.capacity_by_phase or ())[k]} chips exceeds the cluster's size of {size} chips "
@@ -529,6 +534,7 @@ class MigrationSpec(_Model):
 
 
 # --- loading -------------------------------------------------------------------------------------
+
 
 def _unique_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object hook that rejects duplicate keys instead of keeping the last one."""

@@ -165,7 +165,9 @@ def _build(loader: yaml.SafeLoader) -> Any:
             place(done.finish(done.mark), done.mark)
         elif kind is events.AliasEvent:
             if event.anchor not in anchors:
-                raise yaml.composer.ComposerError(None, None, f"found undefined alias '{event.anchor}'", event.start_mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias '{event.anchor}'", event.start_mark
+                )
             place(anchors[event.anchor], event.start_mark)
         elif kind is events.DocumentStartEvent:
             documents += 1

@@ -148,9 +148,7 @@ def diff(new: Sequence[ResourceRecord], old: Mapping[str, ResourceRecord]) -> Pl
     new_stack = next((record for record in new if record.type == "pulumi:pulumi:Stack"), None)
     old_stack = next((record for record in old.values() if record.type == "pulumi:pulumi:Stack"), None)
     if new_stack is not None:
-        stack_changes = tuple(
-            property_changes(dict(old_stack.outputs) if old_stack else {}, dict(new_stack.outputs))
-        )
+        stack_changes = tuple(property_changes(dict(old_stack.outputs) if old_stack else {}, dict(new_stack.outputs)))
     return Plan(tuple(ordered), counts, stack_changes, depth)
 
 

@@ -128,14 +128,22 @@ def waiting_description(
     if probe is None:
         return "it did not answer a probe (it may block signals)" if not returned else "its SDK never finished"
     if not returned:
-        frames = [frame for frame in frames_of(probe.get("frames")) if is_program_file(Path(frame.filename), project.directory)]
+        frames = [
+            frame
+            for frame in frames_of(probe.get("frames"))
+            if is_program_file(Path(frame.filename), project.directory)
+        ]
         if frames:
             frame = frames[-1]
             code = f" (`{frame.line}`)" if frame.line else ""
             return f"its code was still running at {_relative(frame.filename, project.directory)}:{frame.lineno} in {frame.name}{code}"
         return "its code was still running, outside its own files (in a library or the SDK)"
     threads = [str(name) for name in probe.get("threads", [])]
-    constructed = [(str(item[0]), str(item[1])) for item in probe.get("constructed", []) if isinstance(item, list) and len(item) == 2]
+    constructed = [
+        (str(item[0]), str(item[1]))
+        for item in probe.get("constructed", [])
+        if isinstance(item, list) and len(item) == 2
+    ]
     unregistered = [f"{type_} {name!r}" for type_, name in constructed if (type_, name) not in registered]
     if unregistered:
         return (
@@ -173,7 +181,9 @@ def logged_error(entries: list[LogEntry], project: Project) -> DryRunError | Non
 def _program_frames(chain: list[Mapping[str, Any]], project_dir: Path) -> tuple[Mapping[str, Any], list[Frame]]:
     """The link closest to the cause that passed through the program, and its program frames."""
     for link in reversed(chain):
-        frames = [frame for frame in frames_of(link.get("frames")) if is_program_file(Path(frame.filename), project_dir)]
+        frames = [
+            frame for frame in frames_of(link.get("frames")) if is_program_file(Path(frame.filename), project_dir)
+        ]
         if frames:
             return link, frames
     return (chain[0] if chain else {}), []

@@ -144,7 +144,9 @@ class RecordingMonitor:
         provider: str | None = None
         if request.type == urns.STACK_TYPE:
             self._record(
-                ResourceRecord(urn=urn, type=request.type, name=request.name, custom=request.custom, inputs=inputs, **options)
+                ResourceRecord(
+                    urn=urn, type=request.type, name=request.name, custom=request.custom, inputs=inputs, **options
+                )
             )
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if urns.provider_package(request.type) is not None:

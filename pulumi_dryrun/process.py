@@ -97,6 +97,7 @@ class ProcessGroup:
                 self.first_stdout_line.put(line)
         except queue.Empty:
             pass
+
         def noted(stream: str, head: list[str], tail: list[str]) -> list[tuple[str, str]]:
             dropped = self.dropped[stream]
             note = [f"[{dropped} line(s) of {stream} not kept]\n"] if dropped else []

@@ -176,7 +176,9 @@ def load_project(directory: Path | str) -> Project:
     declarations = _declarations(file, name, document.get("config"))
     options = runtime.get("options") if isinstance(runtime, Mapping) else None
     if options is not None and not isinstance(options, Mapping):
-        raise DryRunError(str(file), "runtime.options", "must be a mapping.", "write e.g. `options: {virtualenv: venv}`.")
+        raise DryRunError(
+            str(file), "runtime.options", "must be a mapping.", "write e.g. `options: {virtualenv: venv}`."
+        )
     return Project(name, directory, file, program, stack_config_dir, declarations, dict(options or {}))
 
 
@@ -195,7 +197,10 @@ def program_interpreter(project: Project) -> str:
     toolchain = str(options.get("toolchain") or "pip")
     if toolchain not in ("pip", "uv", "poetry"):
         raise DryRunError(
-            str(project.file), "runtime.options.toolchain", f"unknown toolchain {toolchain!r}.", "use pip, uv or poetry."
+            str(project.file),
+            "runtime.options.toolchain",
+            f"unknown toolchain {toolchain!r}.",
+            "use pip, uv or poetry.",
         )
     virtualenv = options.get("virtualenv") or (".venv" if toolchain == "uv" else None)
     if virtualenv:
@@ -213,7 +218,13 @@ def program_interpreter(project: Project) -> str:
     if toolchain == "poetry":
         poetry = shutil.which("poetry")
         found = (
-            subprocess.run([poetry, "env", "info", "--executable"], cwd=project.directory, capture_output=True, text=True, check=False)
+            subprocess.run(
+                [poetry, "env", "info", "--executable"],
+                cwd=project.directory,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if poetry
             else None
         )
@@ -229,7 +240,9 @@ def program_interpreter(project: Project) -> str:
     if command:
         resolved = shutil.which(command)
         if resolved is None:
-            raise DryRunError("PULUMI_PYTHON_CMD", "", f"{command!r} is not an executable on PATH.", "unset it or fix it.")
+            raise DryRunError(
+                "PULUMI_PYTHON_CMD", "", f"{command!r} is not an executable on PATH.", "unset it or fix it."
+            )
         return resolved
     return sys.executable
 

@@ -176,9 +176,7 @@ _PULUMI = ProviderProfile(
     reads={"pulumi:pulumi:StackReference": {"outputs": {}, "secretOutputNames": []}},
 )
 
-PROFILES: Mapping[str, ProviderProfile] = {
-    profile.package: profile for profile in (_AWS, _GCP, _AZURE_NATIVE, _PULUMI)
-}
+PROFILES: Mapping[str, ProviderProfile] = {profile.package: profile for profile in (_AWS, _GCP, _AZURE_NATIVE, _PULUMI)}
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)(\d*)\}")
 

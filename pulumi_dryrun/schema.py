@@ -99,7 +99,9 @@ def parse_schema(document: Any) -> ResourceSchema:
         if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
             raise ValueError(f"`{which}` must be a list of names")
         names[which] = frozenset(listed)
-    return ResourceSchema(names["inputs"], names["outputs"], shape(document.get("shape")), shape(document.get("output_shape")))
+    return ResourceSchema(
+        names["inputs"], names["outputs"], shape(document.get("shape")), shape(document.get("output_shape"))
+    )
 
 
 def restore_integers(value: Any, shape: Shape) -> Any:

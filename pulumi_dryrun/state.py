@@ -67,7 +67,9 @@ def read_state(path: Path | str) -> Snapshot:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise DryRunError(str(path), "", f"cannot be read: {error.strerror}.", "pass --state with a state file.") from error
+        raise DryRunError(
+            str(path), "", f"cannot be read: {error.strerror}.", "pass --state with a state file."
+        ) from error
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -157,8 +159,10 @@ class _StateReader:
             raise self.fail("features", "must be a list of feature names.")
         unknown = sorted(set(features) - KNOWN_FEATURES)
         if unknown:
-            return [f"the state uses deployment feature(s) {', '.join(unknown)}, which this preview does not know; "
-                    "their resource fields are ignored."]
+            return [
+                f"the state uses deployment feature(s) {', '.join(unknown)}, which this preview does not know; "
+                "their resource fields are ignored."
+            ]
         return []
 
     def _urn(self, value: Any, at: str) -> str:

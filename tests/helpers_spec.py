@@ -106,9 +106,7 @@ def toy_workload(
         name=name,
         tenant="anthropic",
         model=Model(params_b=params_b, dtype=dtype, layers=layers, kv_heads=kv_heads, head_dim=head_dim),
-        serving=Serving(
-            tokens_per_s=tokens_per_s, p99_ms_per_token=p99_ms_per_token, context_tokens=context_tokens
-        ),
+        serving=Serving(tokens_per_s=tokens_per_s, p99_ms_per_token=p99_ms_per_token, context_tokens=context_tokens),
         sensitivity="low",
         current="toy-cluster",
     )

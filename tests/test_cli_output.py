@@ -138,7 +138,9 @@ def test_dev_null_stays_a_device() -> None:
 def test_dev_full_is_exit_2_and_stays_a_device() -> None:
     run = _maiaplan("policy-config", str(EXAMPLE), "--out", "/dev/full")
     assert run.returncode == EXIT_BAD_INPUT
-    assert run.stderr == "maiaplan: /dev/full: --out: cannot be written (No space left on device) Fix: write elsewhere\n"
+    assert (
+        run.stderr == "maiaplan: /dev/full: --out: cannot be written (No space left on device) Fix: write elsewhere\n"
+    )
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 

@@ -100,4 +100,6 @@ def test_unwritable_out_is_exit_2_not_a_traceback(tmp_path: Path, capsys: pytest
 
 def test_shard_on_a_cluster_the_workload_may_not_use_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["shard", EXAMPLE, "--workload", "copilot-chat", "--cluster", "az-eastus-maia"]) == 2
-    assert "--cluster: copilot-chat may not run on az-eastus-maia: copilot-chat has no target" in capsys.readouterr().err
+    assert (
+        "--cluster: copilot-chat may not run on az-eastus-maia: copilot-chat has no target" in capsys.readouterr().err
+    )

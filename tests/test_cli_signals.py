@@ -120,4 +120,3 @@ def test_every_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> 
             main(argv)
         out = " ".join(capsys.readouterr().out.split())
         assert EXIT_CODES_HELP in out, argv
-

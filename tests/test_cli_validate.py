@@ -114,9 +114,13 @@ BAD_SPECS: list[tuple[str, Writer, str]] = [
         "clusters[0].capacity_by_phase[0]: 512 chips exceeds the cluster's size of 256 chips",
     ),
     ("yaml-syntax", _text("spec.yaml", "version: 1\n\tname: x\n"), "line 2, column 1: is not valid YAML"),
-    ("duplicate-key", _text("spec.yaml", "version: 1\nversion: 1\n"), "line 2, column 1: is not valid YAML: duplicate key"),
+    (
+        "duplicate-key",
+        _text("spec.yaml", "version: 1\nversion: 1\n"),
+        "line 2, column 1: is not valid YAML: duplicate key",
+    ),
     ("not-a-mapping", _text("spec.yaml", "- 1\n- 2\n"), "the spec must be a mapping at the top level (got list)"),
-    ("json-syntax", _text("spec.json", "{\n  \"version\": 1,\n}\n"), "line 3, column 1: is not valid JSON"),
+    ("json-syntax", _text("spec.json", '{\n  "version": 1,\n}\n'), "line 3, column 1: is not valid JSON"),
     ("missing-file", lambda directory: directory / "absent.yaml", "cannot be read (No such file or directory)"),
     ("directory", lambda directory: directory, "cannot be read (Is a directory)"),
 ]
@@ -189,7 +193,9 @@ def test_console_script_reports_bad_input_as_one_paragraph(tmp_path: Path) -> No
 def test_console_script_validates_the_example() -> None:
     result = subprocess.run(
         [_console_script(), "validate", str(EXAMPLE), "--format", "json"],
-        capture_output=True, timeout=60, check=False,
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     assert (result.returncode, result.stderr) == (0, b"")
     assert json.loads(result.stdout)["chips"] == 1664

@@ -18,7 +18,11 @@ def _spec(data: dict[str, Any]) -> MigrationSpec:
 
 def _cluster(name: str, provider: str, region: str, accelerator: str, tenant: str = "anthropic") -> dict[str, Any]:
     return {
-        "name": name, "provider": provider, "region": region, "accelerator": accelerator, "tenant": tenant,
+        "name": name,
+        "provider": provider,
+        "region": region,
+        "accelerator": accelerator,
+        "tenant": tenant,
         "topology": {"kind": "mesh", "nodes_per_rack": 4, "racks": 2},
     }
 
@@ -69,7 +73,9 @@ def test_eligible_verdict() -> None:
 
 def test_current_cluster_is_not_a_destination() -> None:
     assert _verdict(example_spec(), "router-small", "aws-use1-h100") == (
-        False, "current", "router-small already runs on aws-use1-h100",
+        False,
+        "current",
+        "router-small already runs on aws-use1-h100",
     )
 
 
@@ -77,13 +83,17 @@ def test_no_target_stays() -> None:
     spec = example_spec()
     assert set(_rules(spec, "copilot-chat").values()) == {"no-target"}
     assert _verdict(spec, "copilot-chat", "az-eastus-maia") == (
-        False, "no-target", "copilot-chat has no target: it stays on az-eastus-copilot",
+        False,
+        "no-target",
+        "copilot-chat has no target: it stays on az-eastus-copilot",
     )
 
 
 def test_cluster_of_another_tenant_is_never_a_destination() -> None:
     assert _verdict(example_spec(), "router-small", "az-eastus-copilot") == (
-        False, "tenant", "az-eastus-copilot belongs to tenant copilot, not anthropic",
+        False,
+        "tenant",
+        "az-eastus-copilot belongs to tenant copilot, not anthropic",
     )
 
 
@@ -104,7 +114,8 @@ def test_copilot_workload_never_lands_on_anthropic_hardware() -> None:
 def test_exclusive_workload_stays_on_its_contract_provider() -> None:
     spec = example_spec()
     assert _verdict(spec, "research-eval", "az-eastus-maia") == (
-        False, "exclusive",
+        False,
+        "exclusive",
         "contract aws-strategic keeps research-eval on aws hardware (exclusive_workloads), and az-eastus-maia is "
         "on azure",
     )
@@ -136,12 +147,13 @@ def test_contract_regions_bound_its_provider() -> None:
     data["clusters"].append(_cluster("az-westeurope-maia", "azure", "westeurope", "maia-100"))
     spec = _spec(data)
     assert _verdict(spec, "router-small", "az-westeurope-maia") == (
-        False, "region",
-        "contract azure-maia-lease allows azure only in ['eastus', 'westus3'], and az-westeurope-maia is in "
-        "westeurope",
+        False,
+        "region",
+        "contract azure-maia-lease allows azure only in ['eastus', 'westus3'], and az-westeurope-maia is in westeurope",
     )
     assert [c.name for c in destinations(spec, spec.workload_by_name["router-small"])] == [
-        "az-eastus-maia", "az-westus3-maia",
+        "az-eastus-maia",
+        "az-westus3-maia",
     ]
 
 
@@ -155,14 +167,18 @@ def test_contract_regions_do_not_bind_other_providers() -> None:
 
 def test_contract_regions_of_another_tenant_do_not_apply() -> None:
     data = example_data()
-    data["contracts"].append({"name": "copilot-eu", "tenant": "copilot", "provider": "azure", "regions": ["westeurope"]})
+    data["contracts"].append(
+        {"name": "copilot-eu", "tenant": "copilot", "provider": "azure", "regions": ["westeurope"]}
+    )
     spec = _spec(data)
     assert _verdict(spec, "router-small", "az-eastus-maia") == (True, "eligible", "eligible")
 
 
 def test_cluster_outside_the_target() -> None:
     assert _verdict(example_spec(), "router-small", "gcp-usc1-v5p") == (
-        False, "target", "gcp-usc1-v5p (gcp) is not in router-small's target ['azure']",
+        False,
+        "target",
+        "gcp-usc1-v5p (gcp) is not in router-small's target ['azure']",
     )
 
 
@@ -172,7 +188,9 @@ def test_target_by_cluster_name() -> None:
     spec = _spec(data)
     assert [c.name for c in destinations(spec, spec.workload_by_name["router-small"])] == ["az-westus3-maia"]
     assert _verdict(spec, "router-small", "az-eastus-maia") == (
-        False, "target", "az-eastus-maia (azure) is not in router-small's target ['az-westus3-maia']",
+        False,
+        "target",
+        "az-eastus-maia (azure) is not in router-small's target ['az-westus3-maia']",
     )
 
 
@@ -186,7 +204,8 @@ def test_earlier_target_entry_is_preferred_over_the_current_one() -> None:
     # code-assist runs on GCP with target [azure, gcp]: Azure is better, another GCP cluster is not.
     assert _rules(spec, "code-assist")["az-eastus-maia"] == "eligible"
     assert _verdict(spec, "code-assist", "gcp-euw4-v6e") == (
-        False, "preferred",
+        False,
+        "preferred",
         "code-assist already runs on a target it prefers at least as much: gcp-usc1-v5p matches 'gcp'",
     )
 
@@ -218,7 +237,8 @@ def test_named_cluster_before_its_provider() -> None:
     embed["target"] = ["azure", "az-westus3-maia"]
     spec = _spec(data)
     assert _verdict(spec, "embed", "az-westus3-maia") == (
-        False, "preferred",
+        False,
+        "preferred",
         "embed already runs on a target it prefers at least as much: az-eastus-maia matches 'azure'",
     )
 
@@ -238,10 +258,16 @@ def test_target_rank() -> None:
 @pytest.mark.parametrize(
     ("workload", "excluded"),
     [
-        ("research-eval", {
-            "az-eastus-maia": "exclusive", "az-westus3-maia": "exclusive", "az-eastus-copilot": "tenant",
-            "aws-use1-h100": "preferred", "gcp-usc1-v5p": "exclusive",
-        }),
+        (
+            "research-eval",
+            {
+                "az-eastus-maia": "exclusive",
+                "az-westus3-maia": "exclusive",
+                "az-eastus-copilot": "tenant",
+                "aws-use1-h100": "preferred",
+                "gcp-usc1-v5p": "exclusive",
+            },
+        ),
         ("chat-fast", {"az-eastus-copilot": "tenant", "aws-use1-h100": "target", "gcp-usc1-v5p": "target"}),
     ],
 )

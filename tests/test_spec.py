@@ -57,7 +57,13 @@ def test_example_loads_unchanged() -> None:
     assert [spec.cluster_chips(cluster) for cluster in spec.clusters] == [256, 256, 128, 512, 256, 256]
     assert [tenant.isolation for tenant in spec.tenants] == ["hardware", "shared"]
     assert [workload.name for workload in spec.workloads] == [
-        "router-small", "safety-filter", "embed", "chat-fast", "chat-xl", "code-assist", "research-eval",
+        "router-small",
+        "safety-filter",
+        "embed",
+        "chat-fast",
+        "chat-xl",
+        "code-assist",
+        "research-eval",
         "copilot-chat",
     ]
     assert spec.accelerators["maia-100"].price_per_chip_hour_usd == 6.00  # the spec's catalog override
@@ -104,23 +110,33 @@ def test_capacity_in_phase_follows_the_ramp_then_the_full_size() -> None:
         (lambda d: d.update(workload=[]), "workload", "workload", "workloads"),
         (
             lambda d: d["workloads"][3]["serving"].update(tokens_per_sec=1),
-            "workloads[3].serving.tokens_per_sec", "tokens_per_sec", "tokens_per_s",
+            "workloads[3].serving.tokens_per_sec",
+            "tokens_per_sec",
+            "tokens_per_s",
         ),
         (
             lambda d: d["workloads"][0]["model"].update(kv_head=8),
-            "workloads[0].model.kv_head", "kv_head", "kv_heads",
+            "workloads[0].model.kv_head",
+            "kv_head",
+            "kv_heads",
         ),
         (
             lambda d: d["clusters"][1]["topology"].update(nodes_per_rak=8),
-            "clusters[1].topology.nodes_per_rak", "nodes_per_rak", "nodes_per_rack",
+            "clusters[1].topology.nodes_per_rak",
+            "nodes_per_rak",
+            "nodes_per_rack",
         ),
         (
             lambda d: d["clusters"][0].update(capacity_by_phases=[1]),
-            "clusters[0].capacity_by_phases", "capacity_by_phases", "capacity_by_phase",
+            "clusters[0].capacity_by_phases",
+            "capacity_by_phases",
+            "capacity_by_phase",
         ),
         (
             lambda d: d["contracts"][0].update(exclusive_workload=[]),
-            "contracts[0].exclusive_workload", "exclusive_workload", "exclusive_workloads",
+            "contracts[0].exclusive_workload",
+            "exclusive_workload",
+            "exclusive_workloads",
         ),
         (lambda d: d["tenants"][1].update(isolaton="shared"), "tenants[1].isolaton", "isolaton", "isolation"),
         (lambda d: d["migration"].update(max_phase=3), "migration.max_phase", "max_phase", "max_phases"),
@@ -236,7 +252,8 @@ def test_contract_lists_a_workload_of_another_tenant() -> None:
     data["contracts"][0]["exclusive_workloads"] = ["research-eval", "copilot-chat"]
     error = spec_error(data)
     assert_message(
-        error, "contracts[0].exclusive_workloads[1]",
+        error,
+        "contracts[0].exclusive_workloads[1]",
         "workload 'copilot-chat' belongs to tenant 'copilot', not to the contract's tenant 'anthropic'",
         "list only the contract tenant's workloads",
     )
@@ -254,7 +271,8 @@ def test_workload_tenant_must_own_its_current_cluster() -> None:
     workload_named(data, "copilot-chat")["current"] = "az-eastus-maia"
     error = spec_error(data)
     assert_message(
-        error, "workloads[7].current",
+        error,
+        "workloads[7].current",
         "cluster 'az-eastus-maia' belongs to tenant 'anthropic', not to the workload's tenant 'copilot'",
         "a workload runs only on a cluster of its own tenant",
     )
@@ -266,9 +284,7 @@ def test_independent_problems_are_all_reported() -> None:
     data["workloads"][1]["serving"]["tokens_per_s"] = -1
     data["workloads"][2]["serving"]["tokens_per_s"] = 0
     error = spec_error(data)
-    assert [problem.path for problem in error.problems] == [
-        f"workloads[{i}].serving.tokens_per_s" for i in range(3)
-    ]
+    assert [problem.path for problem in error.problems] == [f"workloads[{i}].serving.tokens_per_s" for i in range(3)]
     paragraphs = error.paragraphs()
     assert len(paragraphs) == 3
     assert '(got "fast")' in paragraphs[0] and "(got -1)" in paragraphs[1] and "(got 0)" in paragraphs[2]
@@ -282,7 +298,9 @@ def test_independent_reference_problems_are_all_reported() -> None:
     data["contracts"][0]["tenant"] = "nobody"
     error = spec_error(data)
     assert [problem.path for problem in error.problems] == [
-        "clusters[0].tenant", "contracts[0].tenant", "workloads[2].depends_on[0]",
+        "clusters[0].tenant",
+        "contracts[0].tenant",
+        "workloads[2].depends_on[0]",
     ]
 
 
@@ -292,7 +310,8 @@ def test_field_and_cross_reference_problems_of_one_spec_come_together() -> None:
     data["workloads"][0]["serving"]["tokens_per_s"] = "fast"
     error = spec_error(data)
     assert {problem.path for problem in error.problems} == {
-        "clusters[0].topology.racks", "workloads[0].serving.tokens_per_s",
+        "clusters[0].topology.racks",
+        "workloads[0].serving.tokens_per_s",
     }
 
 
@@ -324,7 +343,8 @@ def test_an_entry_missing_several_fields_is_one_problem() -> None:
     data["workloads"][5] = {"name": "code-assist"}
     error = spec_error(data)
     assert_message(
-        error, "workloads[5]",
+        error,
+        "workloads[5]",
         "is missing the required fields 'tenant', 'model', 'serving', 'sensitivity', 'current'",
     )
 
@@ -371,7 +391,8 @@ def test_target_is_a_provider_a_cluster_name_or_a_list(target: Any, expected: tu
     [
         ("azur", "workloads[0].target[0]", "'azur' is neither a provider nor a cluster — did you mean 'azure'?"),
         (
-            ["gcp", "az-westus3-mai"], "workloads[0].target[1]",
+            ["gcp", "az-westus3-mai"],
+            "workloads[0].target[1]",
             "'az-westus3-mai' is neither a provider nor a cluster — did you mean 'az-westus3-maia'?",
         ),
         ("on-prem", "workloads[0].target[0]", "'on-prem' is neither a provider nor a cluster"),
@@ -390,7 +411,8 @@ def test_target_cluster_of_another_tenant_is_rejected() -> None:
     data["workloads"][0]["target"] = ["azure", "az-eastus-copilot"]
     error = spec_error(data)
     assert_message(
-        error, "workloads[0].target[1]",
+        error,
+        "workloads[0].target[1]",
         "cluster 'az-eastus-copilot' belongs to tenant 'copilot', not to the workload's tenant 'anthropic'",
         "target only clusters of the workload's own tenant",
     )
@@ -411,7 +433,8 @@ def test_capacity_by_phase_over_the_cluster_size() -> None:
     data["clusters"][0]["capacity_by_phase"] = [32, 128, 257]
     error = spec_error(data)
     assert_message(
-        error, "clusters[0].capacity_by_phase[2]",
+        error,
+        "clusters[0].capacity_by_phase[2]",
         "257 chips exceeds the cluster's size of 256 chips (8 racks × 8 nodes × 4 chips)",
         "lower it to at most 256, or enlarge the topology",
     )
@@ -430,7 +453,8 @@ def test_capacity_uses_the_chips_per_node_of_the_spec_catalog() -> None:
     data["clusters"][0]["capacity_by_phase"] = [32, 129]
     first, second = spec_error(data).problems
     assert_message(
-        first, "clusters[0].capacity_by_phase[1]",
+        first,
+        "clusters[0].capacity_by_phase[1]",
         "129 chips exceeds the cluster's size of 128 chips (8 racks × 8 nodes × 2 chips)",
     )
     assert_message(second, "clusters[1].capacity_by_phase[4]", "256 chips exceeds", "(and 1 later entry too)")
@@ -457,7 +481,9 @@ def test_duplicate_names_point_at_both_entries(section: str, first: int, again: 
     data[section][again]["name"] = name
     error = spec_error(data)
     assert_message(
-        error, f"{section}[{again}].name", f"duplicate name '{name}' (also {section}[{first}].name)",
+        error,
+        f"{section}[{again}].name",
+        f"duplicate name '{name}' (also {section}[{first}].name)",
         "give every entry of a section its own name",
     )
 
@@ -467,7 +493,8 @@ def test_dependency_cycle_is_named_in_order() -> None:
     workload_named(data, "router-small")["depends_on"] = ["chat-xl"]
     error = spec_error(data)
     assert_message(
-        error, "workloads[0].depends_on",
+        error,
+        "workloads[0].depends_on",
         "dependency cycle: router-small → safety-filter → chat-fast → chat-xl → router-small "
         "(each must move before the next)",
         "break the cycle by removing one depends_on entry",
@@ -499,8 +526,10 @@ def test_workload_cannot_depend_on_itself() -> None:
     ("mutate", "path"),
     [
         (lambda d: d["workloads"][0]["serving"].update(tokens_per_s=math.inf), "workloads[0].serving.tokens_per_s"),
-        (lambda d: d["workloads"][0]["serving"].update(p99_ms_per_token=math.inf),
-         "workloads[0].serving.p99_ms_per_token"),
+        (
+            lambda d: d["workloads"][0]["serving"].update(p99_ms_per_token=math.inf),
+            "workloads[0].serving.p99_ms_per_token",
+        ),
         (lambda d: d["workloads"][0]["model"].update(params_b=math.inf), "workloads[0].model.params_b"),
         (lambda d: d["catalog"]["maia-100"].update(hbm_gb=math.inf), "catalog.maia-100.hbm_gb"),
     ],
@@ -581,12 +610,18 @@ def test_min_chips_equal_to_max_chips_is_valid() -> None:
     [
         (lambda d: d["contracts"][0].update(min_share=1.5), "contracts[0].min_share", "less than or equal to 1"),
         (lambda d: d["contracts"][2].update(regions=[]), "contracts[2].regions", "at least 1 item"),
-        (lambda d: d["workloads"][3]["serving"].update(tokens_per_s=-5), "workloads[3].serving.tokens_per_s",
-         "greater than 0 (got -5)"),
+        (
+            lambda d: d["workloads"][3]["serving"].update(tokens_per_s=-5),
+            "workloads[3].serving.tokens_per_s",
+            "greater than 0 (got -5)",
+        ),
         (lambda d: d["workloads"][0]["model"].update(dtype="bf61"), "workloads[0].model.dtype", '(got "bf61")'),
         (lambda d: d["clusters"][0]["topology"].update(kind="ring"), "clusters[0].topology.kind", '(got "ring")'),
-        (lambda d: d["clusters"][0]["topology"].update(racks=0), "clusters[0].topology.racks",
-         "greater than or equal to 1 (got 0)"),
+        (
+            lambda d: d["clusters"][0]["topology"].update(racks=0),
+            "clusters[0].topology.racks",
+            "greater than or equal to 1 (got 0)",
+        ),
         (lambda d: d.update(version=2), "version", "(got 2)"),
         (lambda d: d["workloads"][0].update(serving=5), "workloads[0].serving", "(got 5)"),
     ],
@@ -614,7 +649,8 @@ def test_catalog_addition_missing_figures_lists_them() -> None:
     data["catalog"]["mi300x"] = {"provider": "azure", "hbm_gb": 192, "hbm_tb_per_s": 5.3}
     error = spec_error(data)
     assert_message(
-        error, "catalog.mi300x.bf16_dense_tflops",
+        error,
+        "catalog.mi300x.bf16_dense_tflops",
         "'mi300x' is not in the built-in catalog, so it needs every figure; missing: bf16_dense_tflops, "
         "fp8_dense_tflops, tdp_w, chips_per_node, intra_node_link_gb_per_s, inter_node_link_gb_per_s, sku, "
         "chips_per_sku, price_per_chip_hour_usd",
@@ -631,9 +667,17 @@ def test_catalog_override_out_of_range() -> None:
 def test_complete_catalog_addition_serves_a_cluster() -> None:
     data = example_data()
     data["catalog"]["mi300x"] = {
-        "provider": "azure", "hbm_gb": 192, "hbm_tb_per_s": 5.3, "bf16_dense_tflops": 1307,
-        "fp8_dense_tflops": 2615, "tdp_w": 750, "chips_per_node": 8, "intra_node_link_gb_per_s": 896,
-        "inter_node_link_gb_per_s": 50, "sku": "Standard_ND96isr_MI300X_v5", "chips_per_sku": 8,
+        "provider": "azure",
+        "hbm_gb": 192,
+        "hbm_tb_per_s": 5.3,
+        "bf16_dense_tflops": 1307,
+        "fp8_dense_tflops": 2615,
+        "tdp_w": 750,
+        "chips_per_node": 8,
+        "intra_node_link_gb_per_s": 896,
+        "inter_node_link_gb_per_s": 50,
+        "sku": "Standard_ND96isr_MI300X_v5",
+        "chips_per_sku": 8,
         "price_per_chip_hour_usd": 6.0,
     }
     data["clusters"][2]["accelerator"] = "mi300x"
@@ -748,8 +792,11 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> No
     with pytest.raises(InputError) as caught:
         load_spec(path)
     assert_message(
-        caught.value, "", f"the spec must be a mapping at the top level (got {kind})",
-        "start from examples/maia-pilot.yaml", file=str(path),
+        caught.value,
+        "",
+        f"the spec must be a mapping at the top level (got {kind})",
+        "start from examples/maia-pilot.yaml",
+        file=str(path),
     )
 
 
@@ -800,11 +847,16 @@ def _paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | in
 EXAMPLE_PATHS = _paths(example_data())
 NAMES = ["azure", "aws", "gcp", "maia-100", "anthropic", "copilot", "az-eastus-maia", "embed", "chat-xl"]
 _scalars = (
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=6) | st.sampled_from(NAMES)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6)
+    | st.sampled_from(NAMES)
 )
 _values = st.recursive(
-    _scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=5,
 )
 
@@ -945,9 +997,7 @@ def test_names_that_follow_the_rule(name: str) -> None:
     assert check_name(name) == name
 
 
-@pytest.mark.parametrize(
-    ("section", "index"), [("tenants", 1), ("clusters", 2), ("contracts", 0), ("workloads", 2)]
-)
+@pytest.mark.parametrize(("section", "index"), [("tenants", 1), ("clusters", 2), ("contracts", 0), ("workloads", 2)])
 def test_every_spec_name_follows_the_rule_at_load(section: str, index: int) -> None:
     data = example_data()
     data[section][index]["name"] = "Embed_Large"

@@ -14,8 +14,7 @@ from planner.errors import InputError
 from planner.yaml_input import load_yaml
 
 _scalars = (
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12)
-    | st.floats(allow_nan=False) | st.text(max_size=12)
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=False) | st.text(max_size=12)
 )
 _documents = st.recursive(
     _scalars,
@@ -39,14 +38,20 @@ def test_the_example_loads_as_safe_load_reads_it() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a: 2024-13-01\nb: 2024-01-01\nc: !!timestamp 2099-02-30\nd: 2024-01-01 10:00:00\n",
-         {"a": "2024-13-01", "b": "2024-01-01", "c": "2099-02-30", "d": "2024-01-01 10:00:00"}),
+        (
+            "a: 2024-13-01\nb: 2024-01-01\nc: !!timestamp 2099-02-30\nd: 2024-01-01 10:00:00\n",
+            {"a": "2024-13-01", "b": "2024-01-01", "c": "2099-02-30", "d": "2024-01-01 10:00:00"},
+        ),
         ("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", {"base": {"x": 1, "y": 2}, "use": {"x": 1, "y": 3}}),
-        ("a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc: {<<: [*a, *b], w: 0}\n",
-         {"a": {"x": 1}, "b": {"x": 2, "z": 2}, "c": {"x": 1, "z": 2, "w": 0}}),
+        (
+            "a: &a {x: 1}\nb: &b {x: 2, z: 2}\nc: {<<: [*a, *b], w: 0}\n",
+            {"a": {"x": 1}, "b": {"x": 2, "z": 2}, "c": {"x": 1, "z": 2, "w": 0}},
+        ),
         ("l: &l [1, 2]\nm: *l\n", {"l": [1, 2], "m": [1, 2]}),
-        ("s: !!str 12\ni: !!int '7'\nf: 1.5e+3\nn: ~\nt: yes\nq: 'yes'\n",
-         {"s": "12", "i": 7, "f": 1500.0, "n": None, "t": True, "q": "yes"}),
+        (
+            "s: !!str 12\ni: !!int '7'\nf: 1.5e+3\nn: ~\nt: yes\nq: 'yes'\n",
+            {"s": "12", "i": 7, "f": 1500.0, "n": None, "t": True, "q": "yes"},
+        ),
         ("", None),
         ("--- [1]\n", [1]),
     ],

@@ -30,7 +30,9 @@ TOKEN_VARIABLE = "MAIAPLAN_PROMETHEUS_TOKEN"
 def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments ``gate`` and ``advance`` share."""
     parser.add_argument("--stack", required=True, help="the stack (its config is Pulumi.<stack>.yaml)")
-    parser.add_argument("--prometheus", required=True, metavar="URL", help="the Prometheus server, e.g. http://prom:9090")
+    parser.add_argument(
+        "--prometheus", required=True, metavar="URL", help="the Prometheus server, e.g. http://prom:9090"
+    )
     parser.add_argument("--project", type=Path, default=Path("."), help="the project directory (default: .)")
     parser.add_argument(
         "--at", metavar="TIME", help="judge the windows ending at TIME (RFC 3339 or Unix seconds; default: now)"
@@ -95,6 +97,7 @@ def outcome_sentence(decision: GateDecision, to: StackMoment | None, applied: bo
     if decision.decision == "advance":
         return "moved to" if applied else "would move to"
     return "rolled back to" if applied else "would roll back to"
+
 
 def run(args: argparse.Namespace) -> int:
     stack, decision, to = judge(args)

@@ -25,13 +25,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stack", help="also show this stack's dry run (its maiaplan:spec must be SPEC)")
     parser.add_argument("--project", type=Path, default=Path("."), help="the Pulumi project of --stack (default: .)")
     parser.add_argument("--state", type=Path, help="the prior state of the dry run (needs --stack)")
-    parser.add_argument("--out", type=Path, default=Path("report.html"), help="the page to write (default: report.html)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("report.html"), help="the page to write (default: report.html)"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.state is not None and args.stack is None:
-        raise InputError(str(args.state), "--state", "is the prior state of a dry run, but no --stack is given", "add --stack NAME, or leave out --state")
+        raise InputError(
+            str(args.state),
+            "--state",
+            "is the prior state of a dry run, but no --stack is given",
+            "add --stack NAME, or leave out --state",
+        )
     doing = f"planning {args.spec}" + (f" and dry-running stack {args.stack}" if args.stack else "")
     with progress(doing) as status:
         inputs = load_inputs(args.spec, stack=args.stack, project=args.project, state=args.state)

@@ -62,9 +62,15 @@ def build_report(inputs: ReportInputs) -> str:
         (str(summary["phases"]), f"phases (lower bound {summary['lower_bound_phases']})"),
         (str(summary["moves"]), "moves"),
         (str(summary["stays"]), "stay"),
-        (f"${end['usd_per_hour']:,.0f}/h", f"{signed_percent(end['usd_per_hour_vs_start'])} vs ${start['usd_per_hour']:,.0f}/h at start"),
+        (
+            f"${end['usd_per_hour']:,.0f}/h",
+            f"{signed_percent(end['usd_per_hour_vs_start'])} vs ${start['usd_per_hour']:,.0f}/h at start",
+        ),
         (f"{end['tokens_per_joule']:.3g} tok/J", f"{signed_percent(end['tokens_per_joule_vs_start'])} vs start"),
-        (f"${end['usd_per_million_tokens']:.3g}/M tok", f"{signed_percent(end['usd_per_million_tokens_vs_start'])} vs start"),
+        (
+            f"${end['usd_per_million_tokens']:.3g}/M tok",
+            f"{signed_percent(end['usd_per_million_tokens_vs_start'])} vs start",
+        ),
     ]
     if inputs.preview is not None:
         kpis.append((str(inputs.preview.get("result", "")), f"dry run of {inputs.preview.get('stack', '')}"))

@@ -68,8 +68,24 @@ def _finish(chart: Any, data: _Datasets) -> Spec:
     spec: Spec = (
         chart.configure(font=FONT, background="white")
         .configure_view(stroke=None)
-        .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID, domainColor=MUTED, tickColor=MUTED, labelFontSize=11, titleFontSize=12)
-        .configure_legend(labelColor=INK, titleColor=INK, labelFontSize=11, titleFontSize=12, orient="bottom", columns=4, labelLimit=220)
+        .configure_axis(
+            labelColor=INK,
+            titleColor=INK,
+            gridColor=GRID,
+            domainColor=MUTED,
+            tickColor=MUTED,
+            labelFontSize=11,
+            titleFontSize=12,
+        )
+        .configure_legend(
+            labelColor=INK,
+            titleColor=INK,
+            labelFontSize=11,
+            titleFontSize=12,
+            orient="bottom",
+            columns=4,
+            labelLimit=220,
+        )
         .configure_header(labelColor=INK, titleColor=INK, labelFontSize=12, labelFontWeight="bold")
         .configure_title(color=INK, fontSize=13, anchor="start")
         .to_dict(validate=True)
@@ -80,7 +96,9 @@ def _finish(chart: Any, data: _Datasets) -> Spec:
 
 def _phase_x() -> alt.X:
     """Fleet states along x as short ordinal labels: start, 1, 2, … (titled "phase")."""
-    return alt.X("phase:O", title="phase", axis=alt.Axis(labelAngle=0, labelExpr="datum.value == 0 ? 'start' : datum.value"))
+    return alt.X(
+        "phase:O", title="phase", axis=alt.Axis(labelAngle=0, labelExpr="datum.value == 0 ? 'start' : datum.value")
+    )
 
 
 def _scale(colours: Mapping[str, str], present: Sequence[str] | None = None) -> alt.Scale:
@@ -112,7 +130,11 @@ def gantt(
         orient="top",
         labelFontWeight="bold",
     )
-    boundaries = alt.Chart(data([{"x": k} for k in range(phase_count + 1)])).mark_rule(color=GRID).encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis))
+    boundaries = (
+        alt.Chart(data([{"x": k} for k in range(phase_count + 1)]))
+        .mark_rule(color=GRID)
+        .encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis))
+    )
     links = (
         alt.Chart(data(dependencies))
         .mark_rule(color=MUTED, strokeDash=[3, 2], strokeWidth=1)
@@ -121,7 +143,11 @@ def gantt(
             x2="x2:Q",
             y=alt.Y("dependency:N", scale=y_scale, title=None),
             y2="dependent:N",
-            tooltip=[alt.Tooltip("dependent:N", title="workload"), alt.Tooltip("dependency:N", title="depends on"), alt.Tooltip("phases:N")],
+            tooltip=[
+                alt.Tooltip("dependent:N", title="workload"),
+                alt.Tooltip("dependency:N", title="depends on"),
+                alt.Tooltip("phases:N"),
+            ],
         )
     )
     bars = (
@@ -155,19 +181,29 @@ def gantt(
     labels = (
         alt.Chart(data(moves))
         .mark_text(align="left", dx=4, fontSize=10, color=INK)
-        .encode(x=alt.X("end:Q", scale=x_scale, axis=x_axis), y=alt.Y("workload:N", scale=y_scale, title=None), text="to_cluster:N")
+        .encode(
+            x=alt.X("end:Q", scale=x_scale, axis=x_axis),
+            y=alt.Y("workload:N", scale=y_scale, title=None),
+            text="to_cluster:N",
+        )
     )
     layers = [boundaries, links, bars, ticks]
     if stack is not None and 1 <= stack["phase"] <= phase_count:
         start = stack["phase"] - 1
         # Up to the stack's traffic step's tick on the bars; at 100 % the phase is complete: all its column.
         ticks_at = [row["x"] for row in steps if row["phase"] == stack["phase"] and row["percent"] == stack["step"]]
-        end = start + 1 if stack["step"] >= 100 else max(ticks_at, default=start + BAR_START + BAR_SPAN * stack["step"] / 100)
+        end = (
+            start + 1
+            if stack["step"] >= 100
+            else max(ticks_at, default=start + BAR_START + BAR_SPAN * stack["step"] / 100)
+        )
         band = [{"x": start, "x2": end, "label": f"stack {stack['name']}: {stack['step']} %"}]
         shade = (
             alt.Chart(data(band))
             .mark_rect(color="#fde68a", opacity=0.45)
-            .encode(x=alt.X("x:Q", scale=x_scale, axis=x_axis), x2="x2:Q", tooltip=[alt.Tooltip("label:N", title="dry run")])
+            .encode(
+                x=alt.X("x:Q", scale=x_scale, axis=x_axis), x2="x2:Q", tooltip=[alt.Tooltip("label:N", title="dry run")]
+            )
         )
         layers.insert(0, shade)
     if phase_count >= 2 and len(order) <= 60:
@@ -184,11 +220,27 @@ def capacity(rows: Sequence[Row]) -> Spec:
         ("held at both ends while moving", "overlap_chips", "#9ecae9"),
     ]
     long = [
-        {"cluster": row["cluster"], "phase": row["phase"], "state": row["state"], "part": label, "order": index, "chips": row[key]}
+        {
+            "cluster": row["cluster"],
+            "phase": row["phase"],
+            "state": row["state"],
+            "part": label,
+            "order": index,
+            "chips": row[key],
+        }
         for row in rows
         for index, (label, key, _) in enumerate(parts)
     ]
-    ramp = [{"cluster": row["cluster"], "phase": row["phase"], "state": row["state"], "part": "capacity (ramp)", "chips": row["capacity_chips"]} for row in rows]
+    ramp = [
+        {
+            "cluster": row["cluster"],
+            "phase": row["phase"],
+            "state": row["state"],
+            "part": "capacity (ramp)",
+            "chips": row["capacity_chips"],
+        }
+        for row in rows
+    ]
     colours = {label: colour for label, _, colour in parts} | {"capacity (ramp)": INK}
     x = _phase_x()
     color = alt.Color("part:N", scale=_scale(colours), title=None)
@@ -208,7 +260,12 @@ def capacity(rows: Sequence[Row]) -> Spec:
         alt.Chart()
         .transform_filter("datum.part == 'capacity (ramp)'")
         .mark_tick(thickness=3, size=22)
-        .encode(x=x, y=alt.Y("chips:Q"), color=color, tooltip=[alt.Tooltip("cluster:N"), alt.Tooltip("state:N"), alt.Tooltip("chips:Q", title="capacity")])
+        .encode(
+            x=x,
+            y=alt.Y("chips:Q"),
+            color=color,
+            tooltip=[alt.Tooltip("cluster:N"), alt.Tooltip("state:N"), alt.Tooltip("chips:Q", title="capacity")],
+        )
     )
     clusters = list(dict.fromkeys(row["cluster"] for row in rows))
     chart = (
@@ -231,8 +288,18 @@ def contracts(rows: Sequence[Row]) -> Spec:
         .encode(
             x=x,
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("verdict:N", scale=alt.Scale(domain=["holds", "broken"], range=["#54a24b", "#e45756"]), title="the limit"),
-            tooltip=[alt.Tooltip("limit_name:N", title="limit"), alt.Tooltip("state:N"), alt.Tooltip("value:Q"), alt.Tooltip("limit:Q"), alt.Tooltip("margin:Q")],
+            color=alt.Color(
+                "verdict:N",
+                scale=alt.Scale(domain=["holds", "broken"], range=["#54a24b", "#e45756"]),
+                title="the limit",
+            ),
+            tooltip=[
+                alt.Tooltip("limit_name:N", title="limit"),
+                alt.Tooltip("state:N"),
+                alt.Tooltip("value:Q"),
+                alt.Tooltip("limit:Q"),
+                alt.Tooltip("margin:Q"),
+            ],
         )
     )
     limit = alt.Chart().mark_rule(color="#b91c1c", strokeDash=[5, 3], strokeWidth=2).encode(y=alt.Y("limit:Q"))
@@ -263,14 +330,24 @@ def topology(cells: Sequence[Row], layout: Mapping[str, Any], colours: Mapping[s
         .encode(
             x=alt.X("x:Q", scale=alt.Scale(domain=[0, per_rack], nice=False), axis=None),
             x2="x2:Q",
-            y=alt.Y("rack:N", sort=[f"rack {r}" for r in range(racks)], title=None, axis=alt.Axis(labels=racks <= 32, ticks=False, domain=False, labelFontSize=max(7, min(11, cell - 1)))),
+            y=alt.Y(
+                "rack:N",
+                sort=[f"rack {r}" for r in range(racks)],
+                title=None,
+                axis=alt.Axis(labels=racks <= 32, ticks=False, domain=False, labelFontSize=max(7, min(11, cell - 1))),
+            ),
             color=alt.Color(
                 "fill:N",
                 scale=_scale(palette),
                 title=None,
                 legend=alt.Legend(columns=4, symbolType="square") if len(palette) <= 41 else None,
             ),
-            tooltip=[alt.Tooltip("state:N"), alt.Tooltip("node:Q"), alt.Tooltip("fill:N", title="chips of"), alt.Tooltip("chips:Q")],
+            tooltip=[
+                alt.Tooltip("state:N"),
+                alt.Tooltip("node:Q"),
+                alt.Tooltip("fill:N", title="chips of"),
+                alt.Tooltip("chips:Q"),
+            ],
         )
         .properties(width=width, height=height)
         .facet(facet=alt.Facet("state:N", sort=states, title=None), columns=columns)
@@ -290,7 +367,12 @@ def economics(rows: Sequence[Row]) -> Spec:
             x=_phase_x(),
             y=alt.Y("value:Q", title=None),
             color=alt.condition("datum.phase == 0", alt.value("#bab0ac"), alt.value("#4c78a8")),
-            tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("state:N"), alt.Tooltip("value:Q", format=",.4~f"), alt.Tooltip("vs_start:Q", title="vs start", format="+.1%")],
+            tooltip=[
+                alt.Tooltip("metric:N"),
+                alt.Tooltip("state:N"),
+                alt.Tooltip("value:Q", format=",.4~f"),
+                alt.Tooltip("vs_start:Q", title="vs start", format="+.1%"),
+            ],
         )
     )
     start = alt.Chart().transform_filter("datum.phase == 0").mark_rule(color=INK, strokeDash=[4, 3]).encode(y="value:Q")
@@ -331,13 +413,23 @@ def changes(by_type: Sequence[Row], by_provider: Sequence[Row]) -> Spec:
     left = (
         alt.Chart(data(by_type))
         .mark_bar()
-        .encode(y=alt.Y("type:N", sort=types, title=None, axis=alt.Axis(labelLimit=320)), x=alt.X("sum(resources):Q", title="resources"), color=color, tooltip=[alt.Tooltip("type:N"), *tooltip])
+        .encode(
+            y=alt.Y("type:N", sort=types, title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("sum(resources):Q", title="resources"),
+            color=color,
+            tooltip=[alt.Tooltip("type:N"), *tooltip],
+        )
         .properties(width=260, height=ROW_PX * max(1, len(types)), title="by type")
     )
     right = (
         alt.Chart(data(by_provider))
         .mark_bar()
-        .encode(y=alt.Y("provider:N", sort=providers, title=None), x=alt.X("sum(resources):Q", title="resources"), color=color, tooltip=[alt.Tooltip("provider:N"), *tooltip])
+        .encode(
+            y=alt.Y("provider:N", sort=providers, title=None),
+            x=alt.X("sum(resources):Q", title="resources"),
+            color=color,
+            tooltip=[alt.Tooltip("provider:N"), *tooltip],
+        )
         .properties(width=200, height=ROW_PX * 1.6 * max(1, len(providers)), title="by provider")
     )
     return _finish(alt.hconcat(left, right, spacing=40), data)
@@ -355,7 +447,12 @@ def policies(rows: Sequence[Row]) -> Spec:
             y=alt.Y("level:N", sort=levels, title="enforcement level"),
             x=alt.X("sum(policies):Q", title="policies", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color("status:N", scale=_scale(STATUS_COLOURS, statuses), title="status"),
-            tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("level:N"), alt.Tooltip("status:N"), alt.Tooltip("violations:Q")],
+            tooltip=[
+                alt.Tooltip("policy:N"),
+                alt.Tooltip("level:N"),
+                alt.Tooltip("status:N"),
+                alt.Tooltip("violations:Q"),
+            ],
         )
         .properties(width=NARROW + 100, height=max(40, 28 * len(levels)))
     )

@@ -156,7 +156,9 @@ def headline(preview: Mapping[str, Any]) -> Row:
         "project": preview.get("project", ""),
         "stack": preview.get("stack", ""),
         "prior": (prior or {}).get("stack") if prior else None,
-        "changes": {op: n for op, n in sorted(preview.get("changeSummary", {}).items(), key=lambda item: _op_rank(item[0]))},
+        "changes": {
+            op: n for op, n in sorted(preview.get("changeSummary", {}).items(), key=lambda item: _op_rank(item[0]))
+        },
         "counts": preview.get("policies", {}).get("counts", {}),
         "result": preview.get("result", ""),
         "fail_on": preview.get("failOn", "mandatory"),

@@ -41,8 +41,16 @@ def dryrun_section(preview: Mapping[str, Any]) -> Section:
             ),
             spec=charts.changes(by_type, by_provider),
             tables=[
-                Table("Changes by provider", [Column("provider", "provider"), Column("op", "operation"), num("resources", "resources")], by_provider),
-                Table("Changes by type", [Column("type", "type"), Column("op", "operation"), num("resources", "resources")], by_type),
+                Table(
+                    "Changes by provider",
+                    [Column("provider", "provider"), Column("op", "operation"), num("resources", "resources")],
+                    by_provider,
+                ),
+                Table(
+                    "Changes by type",
+                    [Column("type", "type"), Column("op", "operation"), num("resources", "resources")],
+                    by_type,
+                ),
             ],
         )
     ]
@@ -56,7 +64,13 @@ def dryrun_section(preview: Mapping[str, Any]) -> Section:
                 tables=[
                     Table(
                         "Policies",
-                        [Column("pack", "pack"), Column("policy", "policy"), Column("level", "level"), Column("status", "status"), num("violations", "violations")],
+                        [
+                            Column("pack", "pack"),
+                            Column("policy", "policy"),
+                            Column("level", "level"),
+                            Column("status", "status"),
+                            num("violations", "violations"),
+                        ],
                         policies,
                     )
                 ],
@@ -78,12 +92,21 @@ def findings_html(findings: Sequence[Mapping[str, Any]]) -> str:
     parts = ["<h3>Findings by enforcement level</h3>"]
     levels = list(dict.fromkeys(row["level"] for row in findings))
     for level in levels:
-        rows = [{**row, "state": "waived" if row["waived"] else ("fails the preview" if row["failing"] else "reported")} for row in findings if row["level"] == level]
+        rows = [
+            {**row, "state": "waived" if row["waived"] else ("fails the preview" if row["failing"] else "reported")}
+            for row in findings
+            if row["level"] == level
+        ]
         parts.append(
             table_html(
                 Table(
                     f"{level} ({len(rows)})",
-                    [Column("policy", "policy"), Column("urn", "resource"), Column("message", "message"), Column("state", "effect")],
+                    [
+                        Column("policy", "policy"),
+                        Column("urn", "resource"),
+                        Column("message", "message"),
+                        Column("state", "effect"),
+                    ],
                     rows,
                 )
             )
@@ -119,5 +142,11 @@ def _node_html(node: TreeNode) -> str:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    text = "–" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False) if not isinstance(value, str) else value
+    text = (
+        "–"
+        if value is None
+        else json.dumps(value, sort_keys=True, ensure_ascii=False)
+        if not isinstance(value, str)
+        else value
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -125,7 +125,9 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, Mapping):
-        return str(value.get("description") or value.get("summary") or "; ".join(f"{k}: {v}" for k, v in sorted(value.items())))
+        return str(
+            value.get("description") or value.get("summary") or "; ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+        )
     if isinstance(value, Sequence):
         return "; ".join(_text(item) for item in value)
     return str(value)
@@ -317,17 +319,29 @@ def topology_cells(layout: Mapping[str, Any], states: Sequence[Mapping[str, Any]
     for number, placement in enumerate(states):
         owner: dict[int, tuple[str, int]] = {}
         for workload in placement.get("workloads", []):
-            for node, chips in workload.get("node_chips", {str(n): per_node for n in workload.get("nodes", [])}).items():
+            for node, chips in workload.get(
+                "node_chips", {str(n): per_node for n in workload.get("nodes", [])}
+            ).items():
                 owner[int(node)] = (workload["workload"], int(chips))
         for node in range(int(layout["racks"]) * per_rack):
             name, used = owner.get(node, (None, 0))
             slot = node % per_rack
             base = {"state": state_label(number), "phase": number, "rack": f"rack {node // per_rack}", "node": node}
             if used:
-                cells.append({**base, "x": slot, "x2": slot + used / per_node, "workload": name, "chips": used, "part": "used"})
+                cells.append(
+                    {**base, "x": slot, "x2": slot + used / per_node, "workload": name, "chips": used, "part": "used"}
+                )
             if used < per_node:
                 cells.append(
-                    {**base, "x": slot + used / per_node, "x2": slot + 1, "workload": None, "chips": per_node - used, "part": "free", "held_by": name}
+                    {
+                        **base,
+                        "x": slot + used / per_node,
+                        "x2": slot + 1,
+                        "workload": None,
+                        "chips": per_node - used,
+                        "part": "free",
+                        "held_by": name,
+                    }
                 )
     return cells
 

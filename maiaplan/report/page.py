@@ -73,7 +73,24 @@ class Column:
 
 
 # Columns whose values are short labels, kept on one line.
-SHORT_KEYS = frozenset({"traffic", "sharding", "state", "phase", "cluster", "from_cluster", "to_cluster", "workload", "level", "status", "op", "verdict", "rule", "label"})
+SHORT_KEYS = frozenset(
+    {
+        "traffic",
+        "sharding",
+        "state",
+        "phase",
+        "cluster",
+        "from_cluster",
+        "to_cluster",
+        "workload",
+        "level",
+        "status",
+        "op",
+        "verdict",
+        "rule",
+        "label",
+    }
+)
 
 
 def num(key: str, heading: str, format: Formatter = number) -> Column:
@@ -124,9 +141,7 @@ def table_html(table: Table) -> str:
     head = "".join(f'<th scope="col"{c.css_class}>{html.escape(c.heading)}</th>' for c in table.columns)
     body = "\n".join(
         "<tr>"
-        + "".join(
-            f"<td{c.css_class}>{html.escape(c.format(row.get(c.key)))}</td>" for c in table.columns
-        )
+        + "".join(f"<td{c.css_class}>{html.escape(c.format(row.get(c.key)))}</td>" for c in table.columns)
         + "</tr>"
         for row in table.rows
     )
@@ -267,7 +282,9 @@ footer { padding: 16px 32px; color: var(--muted); font-size: 12px; }
 """
 
 
-def page_html(title: str, header_html: str, nav: Sequence[tuple[str, str]], sections: Sequence[Section], footer: str, script: str) -> str:
+def page_html(
+    title: str, header_html: str, nav: Sequence[tuple[str, str]], sections: Sequence[Section], footer: str, script: str
+) -> str:
     """The whole page.
 
     Parameters

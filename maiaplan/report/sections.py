@@ -62,7 +62,12 @@ def phases_section(plan: Mapping[str, Any], stack: Row | None = None) -> Section
             ),
             Table(
                 "Stays, with the rule that holds each",
-                [Column("workload", "workload"), Column("cluster", "stays on"), Column("rule", "binding rule"), Column("reason", "why")],
+                [
+                    Column("workload", "workload"),
+                    Column("cluster", "stays on"),
+                    Column("rule", "binding rule"),
+                    Column("reason", "why"),
+                ],
                 stays,
             ),
         ],
@@ -70,7 +75,13 @@ def phases_section(plan: Mapping[str, Any], stack: Row | None = None) -> Section
     )
     gates = Table(
         "Traffic steps: the gate to pass before the next step, and the rollback",
-        [num("phase", "phase"), Column("workload", "workload"), Column("label", "traffic"), Column("gate", "gate"), Column("rollback", "rollback")],
+        [
+            num("phase", "phase"),
+            Column("workload", "workload"),
+            Column("label", "traffic"),
+            Column("gate", "gate"),
+            Column("rollback", "rollback"),
+        ],
         steps,
     )
     return Section(
@@ -142,7 +153,15 @@ def capacity_section(plan: Mapping[str, Any]) -> Section:
                             Column("verdict", "verdict"),
                             Column("detail", "detail"),
                         ],
-                        [{**row, "value": (row["unit"], row["value"]), "limit": (row["unit"], row["limit"]), "margin": (row["unit"], row["margin"])} for row in contracts],
+                        [
+                            {
+                                **row,
+                                "value": (row["unit"], row["value"]),
+                                "limit": (row["unit"], row["limit"]),
+                                "margin": (row["unit"], row["margin"]),
+                            }
+                            for row in contracts
+                        ],
                     )
                 ],
             )
@@ -162,7 +181,9 @@ def _limit_value(value: Any) -> str:
     return percent(amount) if unit == "share" else f"{amount:,.0f}"
 
 
-def topology_section(plan: Mapping[str, Any], layouts: Sequence[Mapping[str, Any]], placements: Sequence[Sequence[Mapping[str, Any]]]) -> Section:
+def topology_section(
+    plan: Mapping[str, Any], layouts: Sequence[Mapping[str, Any]], placements: Sequence[Sequence[Mapping[str, Any]]]
+) -> Section:
     """Each cluster's racks and nodes in every fleet state, coloured by workload."""
     colours = extract.workload_colours(plan)
     figures = []
@@ -170,7 +191,9 @@ def topology_section(plan: Mapping[str, Any], layouts: Sequence[Mapping[str, Any
         states = [state[index] for state in placements if index < len(state)]
         cells = extract.topology_cells(layout, states)
         rows = extract.topology_rows(states)
-        cluster: Mapping[str, Any] = next((c for c in plan.get("clusters", []) if c.get("name") == layout["cluster"]), {})
+        cluster: Mapping[str, Any] = next(
+            (c for c in plan.get("clusters", []) if c.get("name") == layout["cluster"]), {}
+        )
         figures.append(
             Figure(
                 chart_id=f"chart-topology-{index}",
@@ -179,7 +202,11 @@ def topology_section(plan: Mapping[str, Any], layouts: Sequence[Mapping[str, Any
                 caption=(
                     "One row per rack, one cell per node, one panel per fleet state. A cell's coloured part is its "
                     "workload's chips, its grey part free chips (a held node's stranded chips included)."
-                    + (" On a torus a rack is a stretch of the snake through the grid (docs/topology.md)." if "torus" in layout["kind"] else "")
+                    + (
+                        " On a torus a rack is a stretch of the snake through the grid (docs/topology.md)."
+                        if "torus" in layout["kind"]
+                        else ""
+                    )
                 ),
                 spec=charts.topology(cells, layout, colours),
                 tables=[
@@ -248,13 +275,19 @@ def economics_section(plan: Mapping[str, Any], claims: Sequence[Mapping[str, Any
     claim_rows = [dict(row) for row in claims]
     if claim_rows:
         columns = _claim_columns(claim_rows)
-        charted = [row for row in claim_rows if isinstance(row.get("ratio"), int | float) and not isinstance(row.get("ratio"), bool)]
+        charted = [
+            row
+            for row in claim_rows
+            if isinstance(row.get("ratio"), int | float) and not isinstance(row.get("ratio"), bool)
+        ]
         figures.append(
             Figure(
                 chart_id="chart-claims",
                 title="Performance claims",
                 caption="Each claim's ratio per workload and overall, with its basis and verdict (maiaplan claims).",
-                spec=charts.claims([{**row, "subject": _subject(row), "verdict": str(row.get("verdict", ""))} for row in charted]),
+                spec=charts.claims(
+                    [{**row, "subject": _subject(row), "verdict": str(row.get("verdict", ""))} for row in charted]
+                ),
                 tables=[Table("Claims and verdicts", columns, claim_rows)],
             )
         )
@@ -273,7 +306,9 @@ CLAIM_COLUMNS = ("claim", "workload", "subject", "ratio", "threshold", "basis", 
 def _claim_columns(rows: Sequence[Row]) -> list[Column]:
     keys = sorted({key for row in rows for key, value in row.items() if not isinstance(value, Mapping | list)})
     ordered = [key for key in CLAIM_COLUMNS if key in keys] + [key for key in keys if key not in CLAIM_COLUMNS]
-    return [num(key, key.replace("_", " ")) if key == "ratio" else Column(key, key.replace("_", " ")) for key in ordered]
+    return [
+        num(key, key.replace("_", " ")) if key == "ratio" else Column(key, key.replace("_", " ")) for key in ordered
+    ]
 
 
 def _subject(row: Mapping[str, Any]) -> str:

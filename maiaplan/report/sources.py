@@ -59,7 +59,9 @@ class ReportInputs:
     claims: list[JsonDict]
 
 
-def load_inputs(spec_path: Path, stack: str | None = None, project: Path = Path("."), state: Path | None = None) -> ReportInputs:
+def load_inputs(
+    spec_path: Path, stack: str | None = None, project: Path = Path("."), state: Path | None = None
+) -> ReportInputs:
     """Plan the spec, place every fleet state and, with ``stack``, run the dry run.
 
     Parameters

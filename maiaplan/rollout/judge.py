@@ -152,9 +152,7 @@ def evaluate_check(
     if not values:
         return result("inconclusive", "the query returned no value over the window (no traffic, or wrong labels?)")
     if samples < check.min_samples:
-        return result(
-            "inconclusive", f"{_number(samples)} samples, fewer than the {check.min_samples} the check needs"
-        )
+        return result("inconclusive", f"{_number(samples)} samples, fewer than the {check.min_samples} the check needs")
     if failures > check.failure_limit:
         return result(
             "fail",

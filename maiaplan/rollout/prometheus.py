@@ -203,9 +203,7 @@ def _samples(data: Any, url: str, query: str) -> list[Sample]:
     if kind == "vector" and isinstance(result, list):
         return [Sample(s.get("metric", {}), float(s["value"][0]), _value(s["value"][1])) for s in result]
     if kind == "matrix" and isinstance(result, list):
-        return [
-            Sample(series.get("metric", {}), float(t), _value(v)) for series in result for t, v in series["values"]
-        ]
+        return [Sample(series.get("metric", {}), float(t), _value(v)) for series in result for t, v in series["values"]]
     raise PrometheusError(
         url, f"answered a {kind} result, which a gate cannot compare", "make the query return numbers", query
     )

@@ -15,9 +15,7 @@ def iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def decision_document(
-    stack: str, decision: GateDecision, to: StackMoment | None, stack_sha256: str
-) -> dict[str, Any]:
+def decision_document(stack: str, decision: GateDecision, to: StackMoment | None, stack_sha256: str) -> dict[str, Any]:
     """The decision as the JSON of ``maiaplan gate --format json`` (and the audit log's evidence)."""
     return {
         "stack": stack,

@@ -28,8 +28,12 @@ def parse_policy_pack_config(data: Any, source: str = "<policy config>") -> dict
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise DryRunError(source, "", f"the policy pack config must be a JSON object, not {type(data).__name__}",
-                         "write {\"<policy name>\": {\"enforcementLevel\": ..., <properties>}}.")
+        raise DryRunError(
+            source,
+            "",
+            f"the policy pack config must be a JSON object, not {type(data).__name__}",
+            'write {"<policy name>": {"enforcementLevel": ..., <properties>}}.',
+        )
     levels = [level.value for level in EnforcementLevel]
     result: dict[str, PolicyConfig] = {}
     for name, value in data.items():
@@ -41,12 +45,17 @@ def parse_policy_pack_config(data: Any, source: str = "<policy config>") -> dict
             properties = {k: v for k, v in value.items() if k != "enforcementLevel"}
             raw_level = value.get("enforcementLevel")
         else:
-            raise DryRunError(source, name, f"{value!r} is not a valid value; must be a string or object",
-                             "give a level or an object of properties.")
+            raise DryRunError(
+                source,
+                name,
+                f"{value!r} is not a valid value; must be a string or object",
+                "give a level or an object of properties.",
+            )
         if raw_level is not None:
             if raw_level not in levels:
-                raise DryRunError(source, name, f"{raw_level!r} is not a valid enforcement level",
-                                 f"use one of {', '.join(levels)}.")
+                raise DryRunError(
+                    source, name, f"{raw_level!r} is not a valid enforcement level", f"use one of {', '.join(levels)}."
+                )
             level = EnforcementLevel(raw_level)
         if level is None and not properties:
             continue
@@ -59,15 +68,17 @@ def load_policy_pack_config(path: Path) -> dict[str, PolicyConfig]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise DryRunError(str(path), "", f"cannot read the policy pack config: {error.strerror}",
-                         "pass an existing JSON file.") from None
+        raise DryRunError(
+            str(path), "", f"cannot read the policy pack config: {error.strerror}", "pass an existing JSON file."
+        ) from None
     if not text.strip():
         return {}
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DryRunError(str(path), f"line {error.lineno}", f"not valid JSON: {error.msg}",
-                         "fix the JSON syntax.") from None
+        raise DryRunError(
+            str(path), f"line {error.lineno}", f"not valid JSON: {error.msg}", "fix the JSON syntax."
+        ) from None
     return parse_policy_pack_config(data, str(path))
 
 
@@ -117,13 +128,20 @@ def reconcile_policy_config(
     if problems:
         path, message = problems[0]
         more = f" ({len(problems) - 1} more: " + "; ".join(f"{p}: {m}" for p, m in problems[1:]) + ")"
-        raise DryRunError(source, path, message + (more if len(problems) > 1 else ""),
-                         "make the configuration match the policy's schema (docs/policies.md).")
+        raise DryRunError(
+            source,
+            path,
+            message + (more if len(problems) > 1 else ""),
+            "make the configuration match the policy's schema (docs/policies.md).",
+        )
     known = [policy.name for policy in info.policies]
     for name, config in result.items():
         if config.enforcement_level is None:
-            raise DryRunError(source, name, f"'{name}' names no policy of pack {info.name} and sets no "
-                             f"enforcementLevel, which the Pulumi CLI rejects{did_you_mean(name, known)}",
-                             f"use one of the policy names: {', '.join(known)}.")
+            raise DryRunError(
+                source,
+                name,
+                f"'{name}' names no policy of pack {info.name} and sets no "
+                f"enforcementLevel, which the Pulumi CLI rejects{did_you_mean(name, known)}",
+                f"use one of the policy names: {', '.join(known)}.",
+            )
     return result
-

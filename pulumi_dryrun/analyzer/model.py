@@ -32,7 +32,9 @@ _LEVEL_FROM_WIRE: dict[analyzer_pb2.EnforcementLevel.ValueType, EnforcementLevel
     analyzer_pb2.REMEDIATE: EnforcementLevel.REMEDIATE,
     analyzer_pb2.DISABLED: EnforcementLevel.DISABLED,
 }
-_LEVEL_TO_WIRE: dict[EnforcementLevel, analyzer_pb2.EnforcementLevel.ValueType] = {level: wire for wire, level in _LEVEL_FROM_WIRE.items()}
+_LEVEL_TO_WIRE: dict[EnforcementLevel, analyzer_pb2.EnforcementLevel.ValueType] = {
+    level: wire for wire, level in _LEVEL_FROM_WIRE.items()
+}
 _POLICY_TYPE_FROM_WIRE: dict[int, PolicyType] = {
     analyzer_pb2.POLICY_TYPE_RESOURCE: PolicyType.RESOURCE,
     analyzer_pb2.POLICY_TYPE_STACK: PolicyType.STACK,
@@ -114,5 +116,3 @@ class Violation:
     @property
     def waived(self) -> bool:
         return self.message.startswith(WAIVED_PREFIX)
-
-

@@ -81,15 +81,23 @@ def _read_pack_project(pack_dir: Path) -> tuple[dict[str, Any], Path | None]:
     try:
         project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
     except OSError:
-        raise DryRunError(str(pack_dir), "", "is not a policy pack: it has no readable PulumiPolicy.yaml",
-                         "pass the directory that holds PulumiPolicy.yaml (e.g. policies/).") from None
+        raise DryRunError(
+            str(pack_dir),
+            "",
+            "is not a policy pack: it has no readable PulumiPolicy.yaml",
+            "pass the directory that holds PulumiPolicy.yaml (e.g. policies/).",
+        ) from None
     except yaml.YAMLError as error:
         raise DryRunError(str(project_file), "", f"not valid YAML: {error}", "fix the YAML syntax.") from None
     runtime = project.get("runtime")
     name, options = (runtime.get("name"), runtime.get("options") or {}) if isinstance(runtime, dict) else (runtime, {})
     if name != "python":
-        raise DryRunError(str(project_file), "runtime", f"runtime {name!r} is not supported here",
-                         "this client runs Python policy packs (runtime: python).")
+        raise DryRunError(
+            str(project_file),
+            "runtime",
+            f"runtime {name!r} is not supported here",
+            "this client runs Python policy packs (runtime: python).",
+        )
     venv = options.get("virtualenv")
     python = None
     if venv:
@@ -201,7 +209,11 @@ class PolicyPackSession:
     @property
     def stderr(self) -> str:
         """The last lines the pack wrote to stderr (its logs and tracebacks)."""
-        return "".join(list(self._process.stderr)[-_STDERR_KEPT_LINES:]) if self._process is not None else self._last_stderr
+        return (
+            "".join(list(self._process.stderr)[-_STDERR_KEPT_LINES:])
+            if self._process is not None
+            else self._last_stderr
+        )
 
     @property
     def root_urn(self) -> str:
@@ -265,8 +277,10 @@ class PolicyPackSession:
             raise self._failure(f"printed {line.strip()!r} instead of its port as its first line") from None
         self._channel = grpc.insecure_channel(
             f"127.0.0.1:{port}",
-            options=[("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
-                     ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES)],
+            options=[
+                ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
+            ],
         )
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout_s)
@@ -308,8 +322,12 @@ class PolicyPackSession:
         try:
             stub.ConfigureStack(
                 analyzer_pb2.AnalyzerStackConfigureRequest(
-                    stack=self.stack, project=self.project, organization=self.organization,
-                    dry_run=self.dry_run, config=self._stack_config, tags=self._stack_tags,
+                    stack=self.stack,
+                    project=self.project,
+                    organization=self.organization,
+                    dry_run=self.dry_run,
+                    config=self._stack_config,
+                    tags=self._stack_tags,
                 ),
                 timeout=self._call_timeout_s,
             )
@@ -317,11 +335,9 @@ class PolicyPackSession:
             if error.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise self._failure(f"failed ConfigureStack: {error.code().name}: {error.details()}") from None
         response = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        policies = sorted((_policy_info(p, response.supportsConfig) for p in response.policies),
-                          key=lambda p: p.name)
+        policies = sorted((_policy_info(p, response.supportsConfig) for p in response.policies), key=lambda p: p.name)
         initial = {
-            name: PolicyConfig(_LEVEL_FROM_WIRE[config.enforcementLevel],
-                               json_format.MessageToDict(config.properties))
+            name: PolicyConfig(_LEVEL_FROM_WIRE[config.enforcementLevel], json_format.MessageToDict(config.properties))
             for name, config in response.initialConfig.items()
         }
         self._info = AnalyzerInfo(
@@ -365,7 +381,7 @@ class PolicyPackSession:
         message = diagnostic.message
         prefix = f"{diagnostic.description}\n"
         if diagnostic.description and message.startswith(prefix):
-            message = message[len(prefix):]
+            message = message[len(prefix) :]
         return Violation(
             policy_name=diagnostic.policyName,
             policy_pack_name=diagnostic.policyPackName,
@@ -394,9 +410,7 @@ class PolicyPackSession:
             try:
                 response = future.result()
             except grpc.RpcError as error:
-                raise self._failure(
-                    f"failed Analyze of {record.urn}: {error.code().name}: {error.details()}"
-                ) from None
+                raise self._failure(f"failed Analyze of {record.urn}: {error.code().name}: {error.details()}") from None
             violations.extend(self._violation(d, record.urn) for d in response.diagnostics)
 
         for record in records:
@@ -413,6 +427,4 @@ class PolicyPackSession:
         by_urn = {record.urn: record for record in records}
         request = analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r, by_urn) for r in records])
         response = self._call("AnalyzeStack", request)
-        return [
-            self._violation(d, d.urn if d.urn in by_urn else self.root_urn) for d in response.diagnostics
-        ]
+        return [self._violation(d, d.urn if d.urn in by_urn else self.root_urn) for d in response.diagnostics]

@@ -52,14 +52,17 @@ def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
         additionalSecretOutputs=list(record.additional_secret_outputs),
         aliases=list(record.aliases),
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=timeouts.get("create", 0.0), update=timeouts.get("update", 0.0),
+            create=timeouts.get("create", 0.0),
+            update=timeouts.get("update", 0.0),
             delete=timeouts.get("delete", 0.0),
         ),
         parent=record.parent or "",
     )
 
 
-def _provider(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(
+    record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     provider = by_urn.get(_provider_urn(record.provider) or "")
     if provider is None:
         return None
@@ -71,8 +74,12 @@ def _provider(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> a
 def analyze_request(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) -> analyzer_pb2.AnalyzeRequest:
     """The ``Analyze`` request the engine sends for ``record`` (its inputs after the provider's check)."""
     return analyzer_pb2.AnalyzeRequest(
-        type=record.type, urn=record.urn, name=record.name, properties=_struct(record.inputs),
-        options=_options(record), provider=_provider(record, by_urn),
+        type=record.type,
+        urn=record.urn,
+        name=record.name,
+        properties=_struct(record.inputs),
+        options=_options(record),
+        provider=_provider(record, by_urn),
     )
 
 
@@ -80,9 +87,13 @@ def stack_resource(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord])
     """``record`` in an ``AnalyzeStack`` request: its outputs (its inputs when it has no outputs,
     which is what a preview's outputs of a resource to create amount to), parent and dependencies."""
     return analyzer_pb2.AnalyzerResource(
-        type=record.type, urn=record.urn, name=record.name,
+        type=record.type,
+        urn=record.urn,
+        name=record.name,
         properties=_struct(record.outputs if record.outputs else record.inputs),
-        options=_options(record), provider=_provider(record, by_urn), parent=record.parent or "",
+        options=_options(record),
+        provider=_provider(record, by_urn),
+        parent=record.parent or "",
         dependencies=list(record.dependencies),
         propertyDependencies={
             key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
@@ -105,4 +116,3 @@ def _policy_info(policy: analyzer_pb2.PolicyInfo, supports_config: bool) -> Poli
         required=tuple(policy.configSchema.required),
         severity=_SEVERITY_FROM_WIRE.get(policy.severity, ""),
     )
-

@@ -97,7 +97,12 @@ def _collect(annotation: Any, members: _Members) -> None:
         return
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
-    if origin is typing.Union or origin is types.UnionType or origin is Output or origin in (collections.abc.Awaitable, typing.Awaitable):
+    if (
+        origin is typing.Union
+        or origin is types.UnionType
+        or origin is Output
+        or origin in (collections.abc.Awaitable, typing.Awaitable)
+    ):
         for argument in arguments:
             _collect(argument, members)
     elif origin in _SEQUENCE_ORIGINS:

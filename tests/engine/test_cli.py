@@ -44,8 +44,23 @@ def test_fail_on_advisory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(preview("--stack", "untagged", "--policy-pack", PACK)) == 0
     report = tmp_path / "report" / "preview.sarif"
     report.parent.mkdir()  # --out creates no directory
-    assert main(preview("--stack", "untagged", "--policy-pack", PACK, "--fail-on", "advisory", "--format", "sarif",
-                        "--out", str(report))) == 1
+    assert (
+        main(
+            preview(
+                "--stack",
+                "untagged",
+                "--policy-pack",
+                PACK,
+                "--fail-on",
+                "advisory",
+                "--format",
+                "sarif",
+                "--out",
+                str(report),
+            )
+        )
+        == 1
+    )
     assert capsys.readouterr().out.count("Result:") == 1  # the second report went to the file
     results = json.loads(report.read_text())["runs"][0]["results"]
     assert sorted(result["level"] for result in results) == ["error", "error", "note"]
@@ -54,8 +69,9 @@ def test_fail_on_advisory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_policy_pack_config_sets_levels_and_properties(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "demo-guard.json"
     config.write_text(json.dumps({"group-size": {"maxDesired": 1}, "bucket-tags": "disabled"}))
-    code = main(preview("--stack", "dev", "--policy-pack", PACK, "--policy-pack-config", str(config),
-                        "--format", "junit"))
+    code = main(
+        preview("--stack", "dev", "--policy-pack", PACK, "--policy-pack-config", str(config), "--format", "junit")
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "group workers wants 2 instances, more than 1" in out

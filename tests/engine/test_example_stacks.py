@@ -192,11 +192,15 @@ def test_a_seeded_violation_fails_and_shows_in_every_format(over_the_lease: Prev
     ("args", "message"),
     [
         (["--stack", "pilto"], "did you mean 'pilot'?"),
-        (["--stack", "pilot", "--config", "maiaplan:spec=examples/missing.yaml"],
-         "--config: maiaplan:spec: names no file"),
+        (
+            ["--stack", "pilot", "--config", "maiaplan:spec=examples/missing.yaml"],
+            "--config: maiaplan:spec: names no file",
+        ),
         (["--stack", "pilot", "--config", "maiaplan:phase=two"], "must be of type 'integer'"),
-        (["--stack", "pilot", "--config", "maiaplan:phase=9"],
-         "--config: maiaplan:phase: is 9, but the plan of 'maia-pilot'"),
+        (
+            ["--stack", "pilot", "--config", "maiaplan:phase=9"],
+            "--config: maiaplan:phase: is 9, but the plan of 'maia-pilot'",
+        ),
         (["--stack", "pilot", "--config", "maiaplan:sshPublicKey=not-a-key"], "is not an OpenSSH public key"),
     ],
 )
@@ -215,8 +219,22 @@ def test_a_policy_pack_config_replaces_the_one_derived_from_the_spec(
     seeded = {**pack.config, "maiaplan-tags": {"enforcementLevel": "mandatory", "required_tags": {"cost-center": None}}}
     path = tmp_path / "guard.json"
     path.write_text(json.dumps(seeded))
-    assert main(["preview", "--project", str(ROOT), "--stack", "final", "--policy-pack-config", str(path),
-                 "--format", "json"]) == 1
+    assert (
+        main(
+            [
+                "preview",
+                "--project",
+                str(ROOT),
+                "--stack",
+                "final",
+                "--policy-pack-config",
+                str(path),
+                "--format",
+                "json",
+            ]
+        )
+        == 1
+    )
     document = json.loads(capsys.readouterr().out)
     failing = {v["policyName"] for v in document["policies"]["violations"] if v["failing"]}
     assert failing == {"maiaplan-tags"}

@@ -29,9 +29,7 @@ def test_the_seeded_violations_appear_in_every_format(oversized: PreviewResult, 
 
 
 @pytest.mark.parametrize("format_", FORMATS)
-def test_secrets_never_appear(
-    oversized: PreviewResult, untagged: PreviewResult, format_: str, api_token: str
-) -> None:
+def test_secrets_never_appear(oversized: PreviewResult, untagged: PreviewResult, format_: str, api_token: str) -> None:
     for result in (oversized, untagged):
         text = render(result, format_, "mandatory")
         assert api_token not in text
@@ -115,7 +113,9 @@ def test_markdown_is_a_pull_request_comment(oversized: PreviewResult) -> None:
 def test_markdown_puts_the_plan_summary_first(oversized: PreviewResult) -> None:
     from dataclasses import replace
 
-    text = render(replace(oversized, summary_markdown="**Phase 2 of 3**: moving chat-large to Maia."), "markdown", "mandatory")
+    text = render(
+        replace(oversized, summary_markdown="**Phase 2 of 3**: moving chat-large to Maia."), "markdown", "mandatory"
+    )
     assert text.index("**Phase 2 of 3**") < text.index("| Create |")
 
 
@@ -146,7 +146,12 @@ def test_sarif_schema_rejects_what_is_not_sarif() -> None:
     validator = jsonschema.Draft4Validator(SARIF_SCHEMA)
     assert not validator.is_valid({"version": "2.1.0", "runs": [{"tool": {}}]})
     assert not validator.is_valid({"version": "2.0.0", "runs": []})
-    assert not validator.is_valid({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"level": "fatal", "message": {"text": "m"}}]}]})
+    assert not validator.is_valid(
+        {
+            "version": "2.1.0",
+            "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"level": "fatal", "message": {"text": "m"}}]}],
+        }
+    )
 
 
 def test_junit_has_one_test_case_per_policy(oversized: PreviewResult, untagged: PreviewResult) -> None:

@@ -119,7 +119,9 @@ def test_duplicate_urns_in_a_program_are_exit_2(tmp_path: Path) -> None:
         "s3.Bucket('twin')\n"
         "try:\n    s3.Bucket('twin')\nexcept Exception:\n    pass\n"
     )
-    with pytest.raises(DryRunError, match="Duplicate resource URN 'urn:pulumi:dev::hostile::aws:s3/bucket:Bucket::twin'"):
+    with pytest.raises(
+        DryRunError, match="Duplicate resource URN 'urn:pulumi:dev::hostile::aws:s3/bucket:Bucket::twin'"
+    ):
         run_program(small_project(tmp_path, program), "dev", timeout_s=60)
 
 
@@ -138,7 +140,9 @@ def test_a_project_runs_with_its_own_virtualenv(tmp_path: Path) -> None:
     info = site / "pulumi_aws-7.40.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pulumi_aws\nVersion: 7.40.0\n")
-    (project / "Pulumi.yaml").write_text("name: venvproject\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n")
+    (project / "Pulumi.yaml").write_text(
+        "name: venvproject\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
     run = run_program(project, "dev", timeout_s=120)
     assert Path(run.outputs["python"]).resolve() == venv.resolve()
     assert "urn:pulumi:dev::venvproject::pulumi:providers:aws::default_7_40_0" in run.by_urn()
@@ -168,11 +172,12 @@ def _marked_processes(marker: str) -> list[int]:
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_program_and_every_pack_and_leaves_no_file(
-    tmp_path: Path, signum: int, code: int
-) -> None:
+def test_a_signal_stops_the_program_and_every_pack_and_leaves_no_file(tmp_path: Path, signum: int, code: int) -> None:
     started = tmp_path / "started"
-    project = demo_copy(tmp_path, f"import pathlib, time\npathlib.Path({str(started)!r}).write_text('x')\nwhile True:\n    time.sleep(0.1)\n")
+    project = demo_copy(
+        tmp_path,
+        f"import pathlib, time\npathlib.Path({str(started)!r}).write_text('x')\nwhile True:\n    time.sleep(0.1)\n",
+    )
     out = tmp_path / "report.json"
     marker = f"MAIAPLAN_TEST_RUN={uuid.uuid4().hex}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), marker.split("=")[0]: marker.split("=")[1]}

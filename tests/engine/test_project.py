@@ -182,7 +182,12 @@ def test_main_may_name_a_program_directory(tmp_path: Path) -> None:
 
 
 def test_a_date_stays_the_text_the_cli_passes(tmp_path: Path) -> None:
-    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n  shop:since: 2024-01-01\n"}))
+    project = load_project(
+        make_project(
+            tmp_path,
+            {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n  shop:since: 2024-01-01\n"},
+        )
+    )
     assert load_stack_config(project, "dev").values["shop:since"] == "2024-01-01"
 
 
@@ -195,7 +200,9 @@ def test_a_date_like_value_that_is_no_date_is_one_paragraph(tmp_path: Path) -> N
 
 
 def test_a_secret_key_set_on_the_command_line_stays_secret(tmp_path: Path) -> None:
-    project = load_project(make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n"}))
+    project = load_project(
+        make_project(tmp_path, {"dev": "config:\n  shop:region: eu\n  shop:apiKey:\n    secure: v1:abc:def\n"})
+    )
     config = with_overrides(project, load_stack_config(project, "dev"), {"apiKey": "k3y-from-ci"})
     assert config.values["shop:apiKey"] == "k3y-from-ci"
     assert "k3y-from-ci" in config.secret_values

@@ -70,7 +70,7 @@ def test_parents_dependencies_and_property_dependencies(dev: ProgramRun) -> None
         "urn:pulumi:dev::demo::aws:s3/bucket:Bucket::logs-1",
     }
     assert by_urn[GROUP].ignore_changes == ("tags",)
-    group_line = (DEMO / "__main__.py").read_text().splitlines().index('group = autoscaling.Group(') + 1
+    group_line = (DEMO / "__main__.py").read_text().splitlines().index("group = autoscaling.Group(") + 1
     assert by_urn[GROUP].source_position == f"__main__.py:{group_line}"
     assert by_urn[VPC].source_position == "network.py:16"
 
@@ -108,7 +108,10 @@ def test_provider_computed_outputs_are_unknown_or_generated(dev: ProgramRun) -> 
     assert bucket.outputs["arn"] == UNKNOWN
     assert bucket.outputs["bucket"] == bucket.inputs["bucket"]
     assert by_urn[NETWORK].outputs == {"subnetId": UNKNOWN, "vpcId": UNKNOWN}
-    assert dev.outputs["bucketNames"] == [bucket.inputs["bucket"], by_urn[bucket.urn.replace("0", "1")].inputs["bucket"]]
+    assert dev.outputs["bucketNames"] == [
+        bucket.inputs["bucket"],
+        by_urn[bucket.urn.replace("0", "1")].inputs["bucket"],
+    ]
     assert dev.outputs["vpcId"] == UNKNOWN
 
 
@@ -203,7 +206,9 @@ def test_programs_with_the_same_module_names_each_import_their_own(tmp_path: Pat
 def test_a_logged_error_fails_the_preview(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: logs\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (tmp_path / "__main__.py").write_text("import pulumi\npulumi.log.warn('careful')\npulumi.log.error('broken quota')\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\npulumi.log.warn('careful')\npulumi.log.error('broken quota')\n"
+    )
     with pytest.raises(DryRunError, match="reported 1 error\\(s\\): broken quota"):
         run_program(tmp_path, "dev")
 

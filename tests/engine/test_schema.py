@@ -39,7 +39,12 @@ def test_integers_of_a_group_and_strings_left_alone() -> None:
         {"desiredCapacity": 3.0, "maxSize": 4.0, "name": "3.0", "tags": [{"key": "a", "propagateAtLaunch": True}]},
         resource_shape(autoscaling.Group),
     )
-    assert restored == {"desiredCapacity": 3, "maxSize": 4, "name": "3.0", "tags": [{"key": "a", "propagateAtLaunch": True}]}
+    assert restored == {
+        "desiredCapacity": 3,
+        "maxSize": 4,
+        "name": "3.0",
+        "tags": [{"key": "a", "propagateAtLaunch": True}],
+    }
     assert type(restored["desiredCapacity"]) is int
     assert restored["tags"][0]["propagateAtLaunch"] is True
 
@@ -57,7 +62,9 @@ def test_a_number_the_schema_calls_number_stays_a_float() -> None:
 def test_secrets_unknowns_and_untyped_properties() -> None:
     shape = resource_shape(autoscaling.Group)
     secret = {SECRET_SIG_KEY: SECRET_SIG, "value": 2.0}
-    restored = restore_integers({"minSize": secret, "maxSize": UNKNOWN, "unheardOf": 7.0, "desiredCapacity": 2.5}, shape)
+    restored = restore_integers(
+        {"minSize": secret, "maxSize": UNKNOWN, "unheardOf": 7.0, "desiredCapacity": 2.5}, shape
+    )
     assert restored["minSize"] == {SECRET_SIG_KEY: SECRET_SIG, "value": 2}
     assert type(restored["minSize"]["value"]) is int
     assert restored["maxSize"] == UNKNOWN

@@ -87,12 +87,23 @@ def test_spec_gates_override_a_default_by_name_and_add_checks() -> None:
     ("gates", "path", "problem"),
     [
         ([{"name": "gw", "query": "up"}], "migration.gates[0]", "needs comparator, threshold"),
-        ([{"name": "gw", "query": "up{x=\"${nope}\"}", "comparator": "<", "threshold": 1}],
-         "migration.gates[0].query", "unknown placeholder(s) ${nope}"),
+        (
+            [{"name": "gw", "query": 'up{x="${nope}"}', "comparator": "<", "threshold": 1}],
+            "migration.gates[0].query",
+            "unknown placeholder(s) ${nope}",
+        ),
         ([{"name": "error-rate"}, {"name": "error-rate"}], "migration.gates[1].name", "duplicate gate 'error-rate'"),
         ([{"name": "error-rate", "window_s": 60, "interval_s": 120}], "migration.gates[0]", "longer than window_s"),
-        ([{"name": "error-rate", "interval_s": 1200}], "migration.gates[0]", "interval_s 1200 is longer than window_s 600"),
-        ([{"name": "error-rate", "window_s": 86400, "interval_s": 1}], "migration.gates[0]", "more than the 11000 values"),
+        (
+            [{"name": "error-rate", "interval_s": 1200}],
+            "migration.gates[0]",
+            "interval_s 1200 is longer than window_s 600",
+        ),
+        (
+            [{"name": "error-rate", "window_s": 86400, "interval_s": 1}],
+            "migration.gates[0]",
+            "more than the 11000 values",
+        ),
     ],
 )
 def test_bad_gates_name_their_field(gates: list[dict[str, Any]], path: str, problem: str) -> None:

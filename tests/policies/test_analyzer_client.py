@@ -33,7 +33,10 @@ ADVISORY, MANDATORY, DISABLED = EnforcementLevel.ADVISORY, EnforcementLevel.MAND
 def info(initial: dict[str, PolicyConfig] | None = None) -> AnalyzerInfo:
     limits = {"limit": {"type": "integer", "minimum": 1, "default": 8}, "regions": {"type": "array"}}
     return AnalyzerInfo(
-        name="pack", version="1.0.0", description="", supports_config=True,
+        name="pack",
+        version="1.0.0",
+        description="",
+        supports_config=True,
         policies=(
             PolicyInfo("a", "A", MANDATORY, PolicyType.RESOURCE, limits),
             PolicyInfo("b", "B", ADVISORY, PolicyType.STACK, {}, required=()),
@@ -88,14 +91,19 @@ def test_all_sets_every_level_first_then_each_policy_its_own() -> None:
     given = parse_policy_pack_config({"all": "disabled", "b": "mandatory", "c": {"name": "n"}})
     config = reconcile_policy_config(info(), given)
     assert {name: c.enforcement_level for name, c in config.items()} == {
-        "a": DISABLED, "b": MANDATORY, "c": DISABLED, "all": DISABLED}
+        "a": DISABLED,
+        "b": MANDATORY,
+        "c": DISABLED,
+        "all": DISABLED,
+    }
     assert config["a"].properties == {"limit": 8}  # `all` carries a level only
 
 
 def test_the_initial_config_applies_before_the_file() -> None:
     initial = {"a": PolicyConfig(ADVISORY, {"limit": 2, "regions": ["x"]})}
-    config = reconcile_policy_config(info(initial), {"a": PolicyConfig(None, {"limit": 3}),
-                                                     "c": PolicyConfig(None, {"name": "n"})})
+    config = reconcile_policy_config(
+        info(initial), {"a": PolicyConfig(None, {"limit": 3}), "c": PolicyConfig(None, {"name": "n"})}
+    )
     assert config["a"] == PolicyConfig(ADVISORY, {"limit": 3, "regions": ["x"]})
 
 
@@ -110,19 +118,31 @@ def test_schema_violations_name_the_policy_and_property() -> None:
 
 def test_an_unknown_policy_without_a_level_is_rejected_as_the_cli_rejects_it() -> None:
     with pytest.raises(DryRunError) as error:
-        reconcile_policy_config(info(), {"cc": PolicyConfig(None, {"name": "n"}), "c": PolicyConfig(None, {"name": "n"})})
+        reconcile_policy_config(
+            info(), {"cc": PolicyConfig(None, {"name": "n"}), "c": PolicyConfig(None, {"name": "n"})}
+        )
     assert error.value.path == "cc" and "did you mean 'c'?" in error.value.problem
     # With a level, the CLI passes it along, and so does the client.
-    accepted = reconcile_policy_config(info(), {"zz": PolicyConfig(ADVISORY, {}), "c": PolicyConfig(None, {"name": "n"})})
+    accepted = reconcile_policy_config(
+        info(), {"zz": PolicyConfig(ADVISORY, {}), "c": PolicyConfig(None, {"name": "n"})}
+    )
     assert accepted["zz"] == PolicyConfig(ADVISORY, {})
 
 
 def test_records_on_the_wire() -> None:
-    provider = ResourceRecord("urn:pulumi:dev::p::pulumi:providers:aws::default", "pulumi:providers:aws", "default",
-                              True, {"region": "us-east-1"})
+    provider = ResourceRecord(
+        "urn:pulumi:dev::p::pulumi:providers:aws::default",
+        "pulumi:providers:aws",
+        "default",
+        True,
+        {"region": "us-east-1"},
+    )
     secret = {SECRET_SIG_KEY: SECRET_SIG, "value": "hunter2"}
     record = ResourceRecord(
-        "urn:pulumi:dev::p::aws:ec2/instance:Instance::i", "aws:ec2/instance:Instance", "i", True,
+        "urn:pulumi:dev::p::aws:ec2/instance:Instance::i",
+        "aws:ec2/instance:Instance",
+        "i",
+        True,
         {"instanceType": "p5.48xlarge", "ami": UNKNOWN, "userData": secret, "__defaults": ["ami"], "ports": (1, 2)},
         outputs={"id": "i-1"},
         parent="urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
@@ -135,7 +155,11 @@ def test_records_on_the_wire() -> None:
     by_urn = {provider.urn: provider, record.urn: record}
     request = analyze_request(record, by_urn)
     assert json_format.MessageToDict(request.properties) == {
-        "instanceType": "p5.48xlarge", "ami": UNKNOWN, "userData": secret, "ports": [1.0, 2.0]}
+        "instanceType": "p5.48xlarge",
+        "ami": UNKNOWN,
+        "userData": secret,
+        "ports": [1.0, 2.0],
+    }
     assert request.provider.urn == provider.urn and request.provider.properties["region"] == "us-east-1"
     assert request.options.parent == record.parent and request.options.deleteBeforeReplaceDefined
     assert request.options.customTimeouts.create == 5400.0

@@ -12,8 +12,14 @@ from pulumi_dryrun.analyzer import PolicyPackSession, Violation
 
 pytestmark = pytest.mark.slow
 
-POLICIES = {"maiaplan-tags", "dedicated-hardware", "no-public-ingress", "encryption-at-host",
-            "tenant-network-boundary", "contract-limits"}
+POLICIES = {
+    "maiaplan-tags",
+    "dedicated-hardware",
+    "no-public-ingress",
+    "encryption-at-host",
+    "tenant-network-boundary",
+    "contract-limits",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +43,9 @@ def test_the_corpus_seeds_every_policy_on_every_cloud() -> None:
     assert {seed.policy for seed in SEEDS} == POLICIES
     clouds_by_policy = {policy: {s.cloud for s in SEEDS if s.policy == policy} for policy in POLICIES}
     # encryption-at-host covers Azure and AWS compute (GCP encrypts every disk at rest by default).
-    in_scope = {policy: {"azure", "aws"} if policy == "encryption-at-host" else {"azure", "aws", "gcp"}
-                for policy in POLICIES}
+    in_scope = {
+        policy: {"azure", "aws"} if policy == "encryption-at-host" else {"azure", "aws", "gcp"} for policy in POLICIES
+    }
     assert clouds_by_policy == in_scope
 
 
@@ -66,4 +73,3 @@ def test_each_seeded_violation_is_caught_by_its_policy_only(guard: PolicyPackSes
         if violation.urn != ROOT:
             named = corpus.records[next(n for n, r in corpus.records.items() if r.urn == violation.urn)].name
             assert f"'{named}'" in violation.message, violation.message
-

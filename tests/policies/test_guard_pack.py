@@ -22,16 +22,23 @@ URN = f"urn:pulumi:dev::maiaplan::{VMSS}::pool"
 
 
 def vmss(encryption: Any = True) -> ResourceRecord:
-    return ResourceRecord(URN, VMSS, "pool", True, {
-        "hostGroup": {"id": UNKNOWN},
-        "virtualMachineProfile": {"securityProfile": {"encryptionAtHost": encryption}},
-        "tags": {"tenant": "anthropic", "managed-by": "maiaplan"},
-    })
+    return ResourceRecord(
+        URN,
+        VMSS,
+        "pool",
+        True,
+        {
+            "hostGroup": {"id": UNKNOWN},
+            "virtualMachineProfile": {"securityProfile": {"encryptionAtHost": encryption}},
+            "tags": {"tenant": "anthropic", "managed-by": "maiaplan"},
+        },
+    )
 
 
 def servicer(config: dict[str, dict[str, Any]] | None = None, policies: list[Any] | None = None) -> Any:
-    service = waiver_aware_servicer()("maiaplan-guard", "0.1.0", policies or build_policies(),
-                                      EnforcementLevel.ADVISORY)
+    service = waiver_aware_servicer()(
+        "maiaplan-guard", "0.1.0", policies or build_policies(), EnforcementLevel.ADVISORY
+    )
     request = analyzer_pb2.ConfigureAnalyzerRequest()
     for name in POLICY_NAMES:
         level = analyzer_pb2.ADVISORY if name == "maiaplan-tags" else analyzer_pb2.MANDATORY
@@ -50,10 +57,13 @@ def test_the_pack_has_the_six_policies_with_their_kinds_and_default_levels() -> 
     policies = {p.name: p for p in build_policies()}
     assert list(policies) == list(POLICY_NAMES)
     assert {n for n, p in policies.items() if isinstance(p, StackValidationPolicy)} == {
-        "tenant-network-boundary", "contract-limits"}
+        "tenant-network-boundary",
+        "contract-limits",
+    }
     assert all(isinstance(policies[n], ResourceValidationPolicy) for n in POLICY_NAMES[:4])
     assert {n: p.enforcement_level for n, p in policies.items()} == {
-        n: EnforcementLevel.ADVISORY if n == "maiaplan-tags" else EnforcementLevel.MANDATORY for n in POLICY_NAMES}
+        n: EnforcementLevel.ADVISORY if n == "maiaplan-tags" else EnforcementLevel.MANDATORY for n in POLICY_NAMES
+    }
 
 
 def test_plain_unwraps_the_unknown_checking_proxy_without_raising() -> None:

@@ -45,9 +45,15 @@ def spec_with(tmp_path: Path, **changes: Any) -> Path:
 def pack_info() -> AnalyzerInfo:
     """The pack's policies as GetAnalyzerInfo describes them, from its own schemas (no process)."""
     return AnalyzerInfo(
-        name="maiaplan-guard", version="0.1.0", description="", supports_config=True, initial_config={},
-        policies=tuple(PolicyInfo(name, name, EnforcementLevel.MANDATORY, PolicyType.RESOURCE,
-                                  POLICY_SCHEMAS[name]) for name in POLICY_NAMES),
+        name="maiaplan-guard",
+        version="0.1.0",
+        description="",
+        supports_config=True,
+        initial_config={},
+        policies=tuple(
+            PolicyInfo(name, name, EnforcementLevel.MANDATORY, PolicyType.RESOURCE, POLICY_SCHEMAS[name])
+            for name in POLICY_NAMES
+        ),
     )
 
 
@@ -58,11 +64,21 @@ def test_the_example_spec_gives_its_tenants_contracts_and_catalog(tmp_path: Path
     assert document["tenant-network-boundary"] == {"tenants": tenants}
     limits = document["contract-limits"]
     assert limits["contracts"] == [
-        {"name": "aws-strategic", "tenant": "anthropic", "provider": "aws", "min_share": 0.35,
-         "exclusive_workloads": ["research-eval"]},
+        {
+            "name": "aws-strategic",
+            "tenant": "anthropic",
+            "provider": "aws",
+            "min_share": 0.35,
+            "exclusive_workloads": ["research-eval"],
+        },
         {"name": "gcp-commit", "tenant": "anthropic", "provider": "gcp", "min_chips": 64},
-        {"name": "azure-maia-lease", "tenant": "anthropic", "provider": "azure", "max_chips": 512,
-         "regions": ["eastus", "westus3"]},
+        {
+            "name": "azure-maia-lease",
+            "tenant": "anthropic",
+            "provider": "azure",
+            "max_chips": 512,
+            "regions": ["eastus", "westus3"],
+        },
     ]
     assert limits["chips_per_sku"] == DEFAULT_CHIPS_PER_SKU
     assert limits["tpu_cores_per_chip"] == DEFAULT_TPU_CORES_PER_CHIP
@@ -110,11 +126,17 @@ def test_waivers_land_in_their_policys_configuration(tmp_path: Path) -> None:
     waivers.write_text(waivers_yaml())
     document = generate(tmp_path, str(EXAMPLE), "--waivers", str(waivers))
     assert document["dedicated-hardware"]["waivers"] == [
-        {"tags": {"cluster": "az-westus3-maia"}, "reason": "dedicated hosts arrive in phase 3",
-         "expires": "2026-04-30"}]
-    assert document["maiaplan-tags"] == {"waivers": [
-        {"urn": "urn:pulumi:pilot::maiaplan::aws:ec2/vpc:Vpc::legacy", "reason": "imported VPC, retagged in Q2",
-         "expires": "2026-06-30"}]}
+        {"tags": {"cluster": "az-westus3-maia"}, "reason": "dedicated hosts arrive in phase 3", "expires": "2026-04-30"}
+    ]
+    assert document["maiaplan-tags"] == {
+        "waivers": [
+            {
+                "urn": "urn:pulumi:pilot::maiaplan::aws:ec2/vpc:Vpc::legacy",
+                "reason": "imported VPC, retagged in Q2",
+                "expires": "2026-06-30",
+            }
+        ]
+    }
     assert list(document) == ["maiaplan-tags", "dedicated-hardware", "tenant-network-boundary", "contract-limits"]
     reconcile_policy_config(pack_info(), parse_policy_pack_config(document))  # valid for the pack's schemas
 
@@ -122,18 +144,42 @@ def test_waivers_land_in_their_policys_configuration(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("waiver", "path", "problem"),
     [
-        ({"policy": "dedicated-hardwre", "urn": "urn:pulumi:a", "reason": "r", "expires": "2026-01-01"},
-         "[0].policy", "did you mean 'dedicated-hardware'?"),
-        ({"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "tags": {"a": "b"}, "reason": "r",
-          "expires": "2026-01-01"}, "[0]", "exactly one of 'urn' or 'tags'"),
-        ({"policy": "maiaplan-tags", "urn": "vm-17", "reason": "r", "expires": "2026-01-01"},
-         "[0].urn", "is not a Pulumi URN"),
-        ({"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "reason": " ", "expires": "2026-01-01"},
-         "[0].reason", "needs a reason"),
-        ({"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "reason": "r", "expires": "next spring"},
-         "[0].expires", "is not a date"),
-        ({"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "reason": "r", "expires": "2026-01-01", "owner": "x"},
-         "[0].owner", "unknown field 'owner'"),
+        (
+            {"policy": "dedicated-hardwre", "urn": "urn:pulumi:a", "reason": "r", "expires": "2026-01-01"},
+            "[0].policy",
+            "did you mean 'dedicated-hardware'?",
+        ),
+        (
+            {
+                "policy": "maiaplan-tags",
+                "urn": "urn:pulumi:a",
+                "tags": {"a": "b"},
+                "reason": "r",
+                "expires": "2026-01-01",
+            },
+            "[0]",
+            "exactly one of 'urn' or 'tags'",
+        ),
+        (
+            {"policy": "maiaplan-tags", "urn": "vm-17", "reason": "r", "expires": "2026-01-01"},
+            "[0].urn",
+            "is not a Pulumi URN",
+        ),
+        (
+            {"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "reason": " ", "expires": "2026-01-01"},
+            "[0].reason",
+            "needs a reason",
+        ),
+        (
+            {"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "reason": "r", "expires": "next spring"},
+            "[0].expires",
+            "is not a date",
+        ),
+        (
+            {"policy": "maiaplan-tags", "urn": "urn:pulumi:a", "reason": "r", "expires": "2026-01-01", "owner": "x"},
+            "[0].owner",
+            "unknown field 'owner'",
+        ),
     ],
 )
 def test_bad_waivers_are_input_errors(
@@ -151,9 +197,12 @@ def test_the_pack_accepts_the_generated_configuration(tmp_path: Path) -> None:
     document = generate(tmp_path, str(EXAMPLE))
     session = open_session(document)
     try:
-        assert session.policy_config["contract-limits"].properties["contracts"] == document["contract-limits"][
-            "contracts"]
+        assert (
+            session.policy_config["contract-limits"].properties["contracts"] == document["contract-limits"]["contracts"]
+        )
         assert session.policy_config["dedicated-hardware"].properties["tenants"][0] == {
-            "name": "anthropic", "isolation": "hardware"}
+            "name": "anthropic",
+            "isolation": "hardware",
+        }
     finally:
         session.close()

@@ -19,8 +19,14 @@ from pulumi_dryrun.resources import UNKNOWN, ResourceRecord
 
 pytestmark = pytest.mark.slow
 
-POLICY_NAMES = ["contract-limits", "dedicated-hardware", "encryption-at-host", "maiaplan-tags",
-                "no-public-ingress", "tenant-network-boundary"]
+POLICY_NAMES = [
+    "contract-limits",
+    "dedicated-hardware",
+    "encryption-at-host",
+    "maiaplan-tags",
+    "no-public-ingress",
+    "tenant-network-boundary",
+]
 
 
 def evaluate(session: PolicyPackSession, records: list[ResourceRecord]) -> list[Violation]:
@@ -50,8 +56,10 @@ def test_the_pack_describes_itself_as_the_cli_sees_it(guard: PolicyPackSession) 
 
 def test_configure_gets_schema_defaults_under_the_files_values(guard: PolicyPackSession) -> None:
     config = guard.policy_config
-    assert config["maiaplan-tags"].properties == {"required_tags": {"tenant": None, "managed-by": "maiaplan"},
-                                                  "waivers": []}
+    assert config["maiaplan-tags"].properties == {
+        "required_tags": {"tenant": None, "managed-by": "maiaplan"},
+        "waivers": [],
+    }
     assert config["contract-limits"].properties["chips_per_sku"]["a3-highgpu-8g"] == 8
     assert config["contract-limits"].properties["tpu_cores_per_chip"] == {"v5litepod": 1, "v5p": 2, "v6e": 1}
     assert config["dedicated-hardware"].enforcement_level == EnforcementLevel.MANDATORY
@@ -72,21 +80,50 @@ def test_levels_from_the_config_file_apply(session_factory: Any) -> None:
     relaxed = session_factory({**GUARD_CONFIG, "all": "advisory"})
     [violation] = evaluate(relaxed, corpus.list())
     assert (violation.policy_name, violation.enforcement_level, violation.blocking) == (
-        "dedicated-hardware", EnforcementLevel.ADVISORY, False)
-    off = session_factory({**GUARD_CONFIG, "dedicated-hardware": {"enforcementLevel": "disabled",
-                                                                  "tenants": GUARD_CONFIG["dedicated-hardware"]["tenants"]}})
+        "dedicated-hardware",
+        EnforcementLevel.ADVISORY,
+        False,
+    )
+    off = session_factory(
+        {
+            **GUARD_CONFIG,
+            "dedicated-hardware": {
+                "enforcementLevel": "disabled",
+                "tenants": GUARD_CONFIG["dedicated-hardware"]["tenants"],
+            },
+        }
+    )
     assert evaluate(off, corpus.list()) == []
 
 
 def test_waivers_over_the_protocol(session_factory: Any) -> None:
-    corpus = (clean_corpus().delete(MAIA_VMSS, "hostGroup").refer(MAIA_VMSS, "hostGroup", [])
-              .set("aws-use1-trn2-research-eval-asg", "desiredCapacity", 1))
+    corpus = (
+        clean_corpus()
+        .delete(MAIA_VMSS, "hostGroup")
+        .refer(MAIA_VMSS, "hostGroup", [])
+        .set("aws-use1-trn2-research-eval-asg", "desiredCapacity", 1)
+    )
     waivers = {
-        "dedicated-hardware": {**GUARD_CONFIG["dedicated-hardware"], "waivers": [
-            {"tags": {"cluster": "az-eastus-maia", "workload": "router-small"},
-             "reason": "dedicated Maia hosts arrive in phase 2", "expires": "2026-04-30"}]},
-        "contract-limits": {**GUARD_CONFIG["contract-limits"], "waivers": [
-            {"urn": ROOT, "reason": "AWS share dips during the trn2 drain, agreed with AWS", "expires": "2026-03-01"}]},
+        "dedicated-hardware": {
+            **GUARD_CONFIG["dedicated-hardware"],
+            "waivers": [
+                {
+                    "tags": {"cluster": "az-eastus-maia", "workload": "router-small"},
+                    "reason": "dedicated Maia hosts arrive in phase 2",
+                    "expires": "2026-04-30",
+                }
+            ],
+        },
+        "contract-limits": {
+            **GUARD_CONFIG["contract-limits"],
+            "waivers": [
+                {
+                    "urn": ROOT,
+                    "reason": "AWS share dips during the trn2 drain, agreed with AWS",
+                    "expires": "2026-03-01",
+                }
+            ],
+        },
     }
     config = {**GUARD_CONFIG, **waivers}
     during = evaluate(session_factory(config, today="2026-03-01"), corpus.list())
@@ -105,8 +142,10 @@ def test_waivers_over_the_protocol(session_factory: Any) -> None:
 
 
 def test_an_invalid_config_is_an_input_error_and_leaves_no_process() -> None:
-    bad = {**GUARD_CONFIG, "dedicated-hardware": {
-        "waivers": [{"urn": "urn:x", "reason": "r", "expires": "2026-02-30"}]}}
+    bad = {
+        **GUARD_CONFIG,
+        "dedicated-hardware": {"waivers": [{"urn": "urn:x", "reason": "r", "expires": "2026-02-30"}]},
+    }
     session = PolicyPackSession(PACK_DIR, project="maiaplan", stack="dev", policy_config=bad)
     with pytest.raises(DryRunError) as error:
         session.start()
@@ -151,22 +190,45 @@ def write_pack(directory: Path, main: str, project: str = "runtime: python\nvers
 
 
 def test_the_pack_runs_with_the_clis_environment_and_its_own_virtualenv(tmp_path: Path) -> None:
-    pack = write_pack(tmp_path / "echo", ECHO_PACK,
-                      "runtime:\n  name: python\n  options:\n    virtualenv: venv\nversion: 2.0.0\n")
+    pack = write_pack(
+        tmp_path / "echo", ECHO_PACK, "runtime:\n  name: python\n  options:\n    virtualenv: venv\nversion: 2.0.0\n"
+    )
     python = pack / "venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.write_text(f'#!/bin/sh\nPACK_PYTHON=venv exec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
-    provider = ResourceRecord("urn:pulumi:prod::maiaplan::pulumi:providers:aws::default", "pulumi:providers:aws",
-                              "default", True, {"region": "us-east-1"})
-    record = ResourceRecord("urn:pulumi:prod::maiaplan::aws:ec2/vpc:Vpc::v", "aws:ec2/vpc:Vpc", "v", True, {},
-                            provider=f"{provider.urn}::{UNKNOWN}")
-    with PolicyPackSession(pack, project="maiaplan", stack="prod", organization="lab",
-                           config={"maiaplan:phase": 3}, stack_tags={"team": "serving"}) as session:
+    provider = ResourceRecord(
+        "urn:pulumi:prod::maiaplan::pulumi:providers:aws::default",
+        "pulumi:providers:aws",
+        "default",
+        True,
+        {"region": "us-east-1"},
+    )
+    record = ResourceRecord(
+        "urn:pulumi:prod::maiaplan::aws:ec2/vpc:Vpc::v",
+        "aws:ec2/vpc:Vpc",
+        "v",
+        True,
+        {},
+        provider=f"{provider.urn}::{UNKNOWN}",
+    )
+    with PolicyPackSession(
+        pack,
+        project="maiaplan",
+        stack="prod",
+        organization="lab",
+        config={"maiaplan:phase": 3},
+        stack_tags={"team": "serving"},
+    ) as session:
         [violation] = session.analyze([provider, record])[1:]
     assert session.info.version == "2.0.0" and violation.policy_pack_version == "2.0.0"
-    env = {"PULUMI_PROJECT": "maiaplan", "PULUMI_STACK": "prod", "PULUMI_ORGANIZATION": "lab",
-           "PULUMI_DRY_RUN": "true", "PACK_PYTHON": "venv"}
+    env = {
+        "PULUMI_PROJECT": "maiaplan",
+        "PULUMI_STACK": "prod",
+        "PULUMI_ORGANIZATION": "lab",
+        "PULUMI_DRY_RUN": "true",
+        "PACK_PYTHON": "venv",
+    }
     assert violation.message == repr((env, "3", {"team": "serving"}, "us-east-1"))
 
 

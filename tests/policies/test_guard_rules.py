@@ -40,7 +40,9 @@ def anthropic(**extra: str) -> dict[str, str]:
 
 def test_tags_of_each_cloud_shape_are_read() -> None:
     assert read_tags("azure-native:compute:VirtualMachine", {"tags": {"tenant": "a"}}).get("tenant") == "a"
-    asg = read_tags("aws:autoscaling/group:Group", {"tags": [{"key": "tenant", "value": "a", "propagateAtLaunch": True}]})
+    asg = read_tags(
+        "aws:autoscaling/group:Group", {"tags": [{"key": "tenant", "value": "a", "propagateAtLaunch": True}]}
+    )
     assert asg.get("tenant") == "a"
     merged = read_tags("aws:ec2/vpc:Vpc", {"tags": {"cluster": "c"}, "tagsAll": {"tenant": "a", "cluster": "x"}})
     assert merged.values == {"cluster": "c", "tenant": "a"}  # the program's own tags win over provider defaults
@@ -103,8 +105,14 @@ def test_a_resource_without_tenant_is_held_to_hardware_isolation() -> None:
         ("aws:ec2/instance:Instance", {"tenancy": "host"}),
         ("aws:ec2/instance:Instance", {"hostId": "h-0123456789abcdef0"}),
         ("aws:ec2/launchTemplate:LaunchTemplate", {"placement": {"hostResourceGroupArn": "arn:aws:rg"}}),
-        ("gcp:compute/instanceTemplate:InstanceTemplate", {"scheduling": {"nodeAffinities": [
-            {"key": "compute.googleapis.com/node-name", "operator": "IN", "values": ["n1"]}]}}),
+        (
+            "gcp:compute/instanceTemplate:InstanceTemplate",
+            {
+                "scheduling": {
+                    "nodeAffinities": [{"key": "compute.googleapis.com/node-name", "operator": "IN", "values": ["n1"]}]
+                }
+            },
+        ),
         ("gcp:tpu/v2Vm:V2Vm", {}),  # single-tenant by design
     ],
 )
@@ -125,17 +133,22 @@ def test_a_host_group_reference_unknown_as_a_whole_is_not_waved_through() -> Non
 @pytest.mark.parametrize(
     ("type_", "props"),
     [
-        ("azure-native:network:SecurityRule", {"direction": "Outbound", "access": "Allow",
-                                               "sourceAddressPrefix": "*"}),
-        ("azure-native:network:SecurityRule", {"direction": "Inbound", "access": "Deny",
-                                               "sourceAddressPrefix": "Internet"}),
+        ("azure-native:network:SecurityRule", {"direction": "Outbound", "access": "Allow", "sourceAddressPrefix": "*"}),
+        (
+            "azure-native:network:SecurityRule",
+            {"direction": "Inbound", "access": "Deny", "sourceAddressPrefix": "Internet"},
+        ),
         ("aws:ec2/securityGroupRule:SecurityGroupRule", {"type": "egress", "cidrBlocks": ["0.0.0.0/0"]}),
         ("aws:ec2/securityGroup:SecurityGroup", {"egress": [{"cidrBlocks": ["0.0.0.0/0"]}]}),
-        ("gcp:compute/firewall:Firewall", {"direction": "EGRESS", "allows": [{"protocol": "tcp"}],
-                                           "destinationRanges": ["0.0.0.0/0"]}),
+        (
+            "gcp:compute/firewall:Firewall",
+            {"direction": "EGRESS", "allows": [{"protocol": "tcp"}], "destinationRanges": ["0.0.0.0/0"]},
+        ),
         ("gcp:compute/firewall:Firewall", {"denies": [{"protocol": "all"}], "sourceRanges": ["0.0.0.0/0"]}),
-        ("gcp:compute/firewall:Firewall", {"allows": [{"protocol": "tcp"}], "sourceRanges": ["0.0.0.0/0"],
-                                           "disabled": True}),
+        (
+            "gcp:compute/firewall:Firewall",
+            {"allows": [{"protocol": "tcp"}], "sourceRanges": ["0.0.0.0/0"], "disabled": True},
+        ),
         ("gcp:compute/firewall:Firewall", {"allows": [{"protocol": "tcp"}], "sourceTags": ["lb"]}),
     ],
 )
@@ -150,8 +163,10 @@ def test_an_aws_ingress_rule_of_type_ingress_open_to_the_world_is_caught() -> No
 
 
 def test_gcp_ipv6_access_and_listed_tpu_network_configs_are_public() -> None:
-    instance = view("gcp:compute/instance:Instance", {"networkInterfaces": [
-        {"network": "n", "ipv6AccessConfigs": [{"networkTier": "PREMIUM"}]}]})
+    instance = view(
+        "gcp:compute/instance:Instance",
+        {"networkInterfaces": [{"network": "n", "ipv6AccessConfigs": [{"networkTier": "PREMIUM"}]}]},
+    )
     assert len(check_no_public_ingress(instance, GuardConfig())) == 1
     tpu = view("gcp:tpu/v2Vm:V2Vm", {"networkConfigs": [{"enableExternalIps": False}, {"enableExternalIps": True}]})
     [finding] = check_no_public_ingress(tpu, GuardConfig())
@@ -168,12 +183,16 @@ def test_an_unknown_network_profile_is_reported() -> None:
 
 
 def test_launch_template_mappings_without_ebs_do_not_count_as_encrypted_roots() -> None:
-    lt = view("aws:ec2/launchTemplate:LaunchTemplate",
-              {"blockDeviceMappings": [{"deviceName": "/dev/sdb", "virtualName": "ephemeral0"}]})
+    lt = view(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {"blockDeviceMappings": [{"deviceName": "/dev/sdb", "virtualName": "ephemeral0"}]},
+    )
     [finding] = check_encryption_at_host(lt, GuardConfig())
     assert "left to the AMI" in finding.problem
-    boolean = view("aws:ec2/launchTemplate:LaunchTemplate",
-                   {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]})
+    boolean = view(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]},
+    )
     assert check_encryption_at_host(boolean, GuardConfig()) == []
 
 
@@ -206,14 +225,17 @@ def test_config_defaults_and_shapes() -> None:
     config = parse_config({})
     assert config.chips_per_sku["trn2.48xlarge"] == 16 and config.waivers == ()
     assert config.isolation_of("anyone") == "hardware"
-    parsed = parse_config({"chips_per_sku": {"x": 8.0}, "contracts": [{"name": "c", "tenant": "A", "provider": "aws",
-                                                                       "max_chips": 64.0}]})
+    parsed = parse_config(
+        {"chips_per_sku": {"x": 8.0}, "contracts": [{"name": "c", "tenant": "A", "provider": "aws", "max_chips": 64.0}]}
+    )
     assert parsed.chips_per_sku == {"x": 8}  # numbers arrive as floats through the protocol
     assert parsed.contracts == (Contract("c", "a", "aws", max_chips=64),)
-    for bad in ({"waivers": [{"urn": "u", "reason": "r", "expires": "2026-02-30"}]},
-                {"waivers": [{"urn": "u", "tags": {"a": "b"}, "reason": "r", "expires": "2026-01-01"}]},
-                {"contracts": [{"name": "c", "tenant": "t", "provider": "oracle"}]},
-                {"chips_per_sku": {"x": 1.5}}):
+    for bad in (
+        {"waivers": [{"urn": "u", "reason": "r", "expires": "2026-02-30"}]},
+        {"waivers": [{"urn": "u", "tags": {"a": "b"}, "reason": "r", "expires": "2026-01-01"}]},
+        {"contracts": [{"name": "c", "tenant": "t", "provider": "oracle"}]},
+        {"chips_per_sku": {"x": 1.5}},
+    ):
         with pytest.raises(ConfigError):
             parse_config(bad)
 
@@ -223,8 +245,11 @@ def test_config_defaults_and_shapes() -> None:
 
 def test_a_resource_group_named_by_value_is_a_container() -> None:
     rg = node("azure-native:resources:ResourceGroup", "rg", {"resourceGroupName": "shared-rg", "tags": anthropic()})
-    nsg = node("azure-native:network:NetworkSecurityGroup", "nsg",
-               {"resourceGroupName": "Shared-RG", "tags": {"tenant": "copilot", "managed-by": "maiaplan"}})
+    nsg = node(
+        "azure-native:network:NetworkSecurityGroup",
+        "nsg",
+        {"resourceGroupName": "Shared-RG", "tags": {"tenant": "copilot", "managed-by": "maiaplan"}},
+    )
     [finding] = check_tenant_network_boundary(StackGraph([rg, nsg]), CONFIG)
     assert finding.urn == nsg.urn
     assert finding.problem == "it belongs to tenant 'copilot' but sits in a container of tenant 'anthropic'"
@@ -234,13 +259,19 @@ def test_a_resource_group_named_by_value_is_a_container() -> None:
 def test_azure_outputs_name_resources_by_name() -> None:
     # Stack policies see outputs, where an Azure resource's own name is `name`.
     rg = node("azure-native:resources:ResourceGroup", "rg", {"name": "shared-rg", "tags": anthropic()})
-    vnet = node("azure-native:network:VirtualNetwork", "vnet", {"name": "net", "resourceGroupName": "shared-rg",
-                                                                 "tags": anthropic()})
+    vnet = node(
+        "azure-native:network:VirtualNetwork",
+        "vnet",
+        {"name": "net", "resourceGroupName": "shared-rg", "tags": anthropic()},
+    )
 
     def nic(group: str) -> StackResource:
         subnet = f"/subscriptions/s/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/NET/subnets/a"
-        return node("azure-native:network:NetworkInterface", f"nic-{group}",
-                    {"tags": {"tenant": "copilot"}, "ipConfigurations": [{"subnet": {"id": subnet}}]})
+        return node(
+            "azure-native:network:NetworkInterface",
+            f"nic-{group}",
+            {"tags": {"tenant": "copilot"}, "ipConfigurations": [{"subnet": {"id": subnet}}]},
+        )
 
     inside, elsewhere = nic("shared-rg"), nic("other-rg")  # a VNet of the same name in another group
     graph = StackGraph([rg, vnet, inside, elsewhere])
@@ -262,8 +293,9 @@ def test_an_untagged_resource_in_a_hardware_tenants_container_is_flagged_but_not
     vm = node("azure-native:compute:VirtualMachine", "vm", {"resourceGroupName": "g"})
     [finding] = check_tenant_network_boundary(StackGraph([rg, vm]), CONFIG)
     assert finding.problem == "it belongs to no tenant but sits in a container of tenant 'anthropic'"
-    shared_rg = node("azure-native:resources:ResourceGroup", "rg", {"resourceGroupName": "g",
-                                                                    "tags": {"tenant": "copilot"}})
+    shared_rg = node(
+        "azure-native:resources:ResourceGroup", "rg", {"resourceGroupName": "g", "tags": {"tenant": "copilot"}}
+    )
     assert check_tenant_network_boundary(StackGraph([shared_rg, vm]), CONFIG) == []
 
 
@@ -279,31 +311,57 @@ def test_children_inherit_the_tenant_of_a_component_that_registers_tags() -> Non
 
 def test_a_peering_to_a_listed_external_network_passes_and_to_another_tenants_fails() -> None:
     vpc = node("aws:ec2/vpc:Vpc", "vpc", {"tags": anthropic()})
-    peering = node("aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "p",
-                   {"vpcId": UNKNOWN, "peerVpcId": "vpc-hub", "tags": anthropic()},
-                   property_dependencies={"vpcId": [vpc.urn]}, dependencies=[vpc.urn])
+    peering = node(
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        "p",
+        {"vpcId": UNKNOWN, "peerVpcId": "vpc-hub", "tags": anthropic()},
+        property_dependencies={"vpcId": [vpc.urn]},
+        dependencies=[vpc.urn],
+    )
     graph = StackGraph([vpc, peering])
-    assert check_tenant_network_boundary(graph, GuardConfig(tenants=TENANTS,
-                                                            external_networks={"vpc-hub": "anthropic"})) == []
-    [finding] = check_tenant_network_boundary(graph, GuardConfig(tenants=TENANTS,
-                                                                 external_networks={"vpc-hub": "copilot"}))
+    assert (
+        check_tenant_network_boundary(graph, GuardConfig(tenants=TENANTS, external_networks={"vpc-hub": "anthropic"}))
+        == []
+    )
+    [finding] = check_tenant_network_boundary(
+        graph, GuardConfig(tenants=TENANTS, external_networks={"vpc-hub": "copilot"})
+    )
     assert finding.rule == "peering-within-tenant"
     [unknown] = check_tenant_network_boundary(
-        StackGraph([vpc, node(peering.type, "p", {**peering.props, "peerVpcId": UNKNOWN},
-                              property_dependencies={"vpcId": [vpc.urn]})]), CONFIG)
+        StackGraph(
+            [
+                vpc,
+                node(
+                    peering.type,
+                    "p",
+                    {**peering.props, "peerVpcId": UNKNOWN},
+                    property_dependencies={"vpcId": [vpc.urn]},
+                ),
+            ]
+        ),
+        CONFIG,
+    )
     assert "unknown at preview and depends on no network" in unknown.problem
 
 
 def test_every_inline_peering_of_a_vnet_is_judged_on_its_own() -> None:
     # One inline peering to a network of the stack must not vouch for another to a foreign network.
-    a = node("azure-native:network:VirtualNetwork", "a", {"virtualNetworkName": "a", "resourceGroupName": "g",
-                                                         "tags": anthropic()})
-    b = node("azure-native:network:VirtualNetwork", "b", {"virtualNetworkName": "b", "resourceGroupName": "g",
-                                                         "tags": anthropic()})
+    a = node(
+        "azure-native:network:VirtualNetwork",
+        "a",
+        {"virtualNetworkName": "a", "resourceGroupName": "g", "tags": anthropic()},
+    )
+    b = node(
+        "azure-native:network:VirtualNetwork",
+        "b",
+        {"virtualNetworkName": "b", "resourceGroupName": "g", "tags": anthropic()},
+    )
     b_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/b"
     foreign_id = "/subscriptions/x/resourceGroups/other/providers/Microsoft.Network/virtualNetworks/foreign"
-    peerings = [{"name": "to-b", "remoteVirtualNetwork": {"id": b_id}},
-                {"name": "to-foreign", "remoteVirtualNetwork": {"id": foreign_id}}]
+    peerings = [
+        {"name": "to-b", "remoteVirtualNetwork": {"id": b_id}},
+        {"name": "to-foreign", "remoteVirtualNetwork": {"id": foreign_id}},
+    ]
     peered = node(a.type, "a", {**a.props, "virtualNetworkPeerings": peerings})
     [finding] = check_tenant_network_boundary(StackGraph([peered, b]), CONFIG)
     assert finding.rule == "peering-within-tenant" and "foreign" in finding.value
@@ -314,7 +372,9 @@ def test_every_inline_peering_of_a_vnet_is_judged_on_its_own() -> None:
 def test_an_elastic_ip_attached_to_compute_is_public_ingress() -> None:
     attached = check_no_public_ingress(view("aws:ec2/eip:Eip", {"instance": "i-0abc", "domain": "vpc"}), CONFIG)
     assert [f.problem for f in attached] == ["an Elastic IP (a public address) is attached to compute"]
-    association = view("aws:ec2/eipAssociation:EipAssociation", {"allocationId": "eipalloc-1", "networkInterfaceId": UNKNOWN})
+    association = view(
+        "aws:ec2/eipAssociation:EipAssociation", {"allocationId": "eipalloc-1", "networkInterfaceId": UNKNOWN}
+    )
     assert "unknown at preview" in check_no_public_ingress(association, CONFIG)[0].problem
     assert check_no_public_ingress(view("aws:ec2/eip:Eip", {"domain": "vpc"}), CONFIG) == []  # allocated, not attached
 
@@ -335,15 +395,28 @@ def test_tpu_chips_from_accelerator_type_or_topology() -> None:
 
 
 def test_mixed_instance_overrides_count_as_a_range_and_capacity_falls_back_to_min_size() -> None:
-    asg = node("aws:autoscaling/group:Group", "g", {"minSize": 2, "mixedInstancesPolicy": {"launchTemplate": {
-        "overrides": [{"instanceType": "p5.48xlarge"}, {"instanceType": "trn2.48xlarge"}]}}})
+    asg = node(
+        "aws:autoscaling/group:Group",
+        "g",
+        {
+            "minSize": 2,
+            "mixedInstancesPolicy": {
+                "launchTemplate": {"overrides": [{"instanceType": "p5.48xlarge"}, {"instanceType": "trn2.48xlarge"}]}
+            },
+        },
+    )
     assert chips_of(StackGraph([asg]), asg, GuardConfig()) == Chips(16, 32)
 
 
 def test_gcp_instances_count_machine_type_and_guest_accelerators() -> None:
-    instance = node("gcp:compute/instance:Instance", "i", {
-        "machineType": "zones/us-central1-a/machineTypes/n1-standard-8",
-        "guestAccelerators": [{"type": "nvidia-l4", "count": 2}]})
+    instance = node(
+        "gcp:compute/instance:Instance",
+        "i",
+        {
+            "machineType": "zones/us-central1-a/machineTypes/n1-standard-8",
+            "guestAccelerators": [{"type": "nvidia-l4", "count": 2}],
+        },
+    )
     config = GuardConfig(chips_per_sku={"n1-standard-8": 0})
     assert chips_of(StackGraph([instance]), instance, config) == Chips(2, 2)
 
@@ -356,23 +429,35 @@ def test_regions_come_from_the_resource_its_group_or_its_provider() -> None:
     tpu = node("gcp:tpu/v2Vm:V2Vm", "t", {}, provider_props={"zone": "europe-west4-a"})
     graph = StackGraph([rg, vmss, instance, zonal, tpu])
     assert [region_of(graph, r) for r in (vmss, instance, zonal, tpu)] == [
-        "westus3", "eu-west-1", "us-east-2", "europe-west4"]
+        "westus3",
+        "eu-west-1",
+        "us-east-2",
+        "europe-west4",
+    ]
 
 
 def test_min_share_is_judged_on_the_low_end_against_the_high_end_elsewhere() -> None:
     aws = node("aws:ec2/instance:Instance", "i", {"instanceType": "p5.48xlarge", "tags": {"tenant": "a"}})
-    azure = node("azure-native:compute:VirtualMachineScaleSet", "v", {
-        "sku": {"name": "Standard_NM4_Maia100_v1", "capacity": 1}, "tags": {"tenant": "a"}})
+    azure = node(
+        "azure-native:compute:VirtualMachineScaleSet",
+        "v",
+        {"sku": {"name": "Standard_NM4_Maia100_v1", "capacity": 1}, "tags": {"tenant": "a"}},
+    )
     config = GuardConfig(contracts=(Contract("share", "a", "aws", min_share=0.7),))
     [finding] = check_contract_limits(StackGraph([aws, azure]), config)
     assert finding.value.startswith("66.7% (8 of 12 chips")
-    assert check_contract_limits(StackGraph([aws, azure]),
-                                 GuardConfig(contracts=(Contract("share", "a", "aws", min_share=0.6),))) == []
+    assert (
+        check_contract_limits(
+            StackGraph([aws, azure]), GuardConfig(contracts=(Contract("share", "a", "aws", min_share=0.6),))
+        )
+        == []
+    )
 
 
 def test_unattributed_compute_is_reported_when_contracts_exist() -> None:
-    vmss = node("azure-native:compute:VirtualMachineScaleSet", "v",
-                {"sku": {"name": "Standard_NM4_Maia100_v1", "capacity": 2}})
+    vmss = node(
+        "azure-native:compute:VirtualMachineScaleSet", "v", {"sku": {"name": "Standard_NM4_Maia100_v1", "capacity": 2}}
+    )
     config = GuardConfig(contracts=(Contract("lease", "a", "azure", max_chips=100),))
     [finding] = check_contract_limits(StackGraph([vmss]), config)
     assert finding.rule == "chips-countable" and "carries no 'tenant' tag" in finding.problem

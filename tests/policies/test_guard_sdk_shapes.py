@@ -107,107 +107,279 @@ def _exemplars() -> None:
 
     tags = {"tenant": "t"}
     resources.ResourceGroup("rg", resource_group_name="rg", location="eastus", tags=tags)
-    rule: dict[str, Any] = {"name": "r", "access": "Allow", "direction": "Inbound", "protocol": "*", "priority": 100,
-            "source_address_prefix": "*", "source_address_prefixes": ["*"], "source_port_range": "*",
-            "destination_address_prefix": "*", "destination_port_range": "*"}
-    network.NetworkSecurityGroup("nsg", resource_group_name="rg", location="eastus", network_security_group_name="n",
-                                 security_rules=[network.SecurityRuleArgs(**rule)], tags=tags)
-    network.SecurityRule("rule", resource_group_name="rg", network_security_group_name="n",
-                         **{k: v for k, v in rule.items() if k != "name"})
-    network.VirtualNetwork("vnet", resource_group_name="rg", location="eastus", virtual_network_name="v",
-                           address_space=network.AddressSpaceArgs(address_prefixes=["10.0.0.0/16"]),
-                           virtual_network_peerings=[network.VirtualNetworkPeeringArgs(
-                               name="p", remote_virtual_network=network.SubResourceArgs(id="r"))], tags=tags)
-    network.Subnet("subnet", resource_group_name="rg", virtual_network_name="v", subnet_name="s",
-                   address_prefix="10.0.0.0/20", network_security_group=network.NetworkSecurityGroupArgs(id="n"),
-                   default_outbound_access=False)
-    network.VirtualNetworkPeering("peering", resource_group_name="rg", virtual_network_name="v",
-                                  remote_virtual_network=network.SubResourceArgs(id="r"),
-                                  allow_forwarded_traffic=False, allow_virtual_network_access=True)
-    network.NetworkInterface("nic", resource_group_name="rg", location="eastus", tags=tags, ip_configurations=[
-        network.NetworkInterfaceIPConfigurationArgs(name="ip", subnet=network.SubnetArgs(id="s"),
-                                                    public_ip_address=network.PublicIPAddressArgs(id="p"))])
-    compute.ProximityPlacementGroup("ppg", resource_group_name="rg", location="eastus",
-                                    proximity_placement_group_type="Standard", tags=tags)
-    compute.DedicatedHostGroup("hg", resource_group_name="rg", location="eastus", host_group_name="hg",
-                               platform_fault_domain_count=1, support_automatic_placement=True, tags=tags)
-    compute.DedicatedHost("host", resource_group_name="rg", host_group_name="hg", location="eastus",
-                          sku=compute.SkuArgs(name="x"), platform_fault_domain=0, auto_replace_on_failure=True,
-                          tags=tags)
+    rule: dict[str, Any] = {
+        "name": "r",
+        "access": "Allow",
+        "direction": "Inbound",
+        "protocol": "*",
+        "priority": 100,
+        "source_address_prefix": "*",
+        "source_address_prefixes": ["*"],
+        "source_port_range": "*",
+        "destination_address_prefix": "*",
+        "destination_port_range": "*",
+    }
+    network.NetworkSecurityGroup(
+        "nsg",
+        resource_group_name="rg",
+        location="eastus",
+        network_security_group_name="n",
+        security_rules=[network.SecurityRuleArgs(**rule)],
+        tags=tags,
+    )
+    network.SecurityRule(
+        "rule",
+        resource_group_name="rg",
+        network_security_group_name="n",
+        **{k: v for k, v in rule.items() if k != "name"},
+    )
+    network.VirtualNetwork(
+        "vnet",
+        resource_group_name="rg",
+        location="eastus",
+        virtual_network_name="v",
+        address_space=network.AddressSpaceArgs(address_prefixes=["10.0.0.0/16"]),
+        virtual_network_peerings=[
+            network.VirtualNetworkPeeringArgs(name="p", remote_virtual_network=network.SubResourceArgs(id="r"))
+        ],
+        tags=tags,
+    )
+    network.Subnet(
+        "subnet",
+        resource_group_name="rg",
+        virtual_network_name="v",
+        subnet_name="s",
+        address_prefix="10.0.0.0/20",
+        network_security_group=network.NetworkSecurityGroupArgs(id="n"),
+        default_outbound_access=False,
+    )
+    network.VirtualNetworkPeering(
+        "peering",
+        resource_group_name="rg",
+        virtual_network_name="v",
+        remote_virtual_network=network.SubResourceArgs(id="r"),
+        allow_forwarded_traffic=False,
+        allow_virtual_network_access=True,
+    )
+    network.NetworkInterface(
+        "nic",
+        resource_group_name="rg",
+        location="eastus",
+        tags=tags,
+        ip_configurations=[
+            network.NetworkInterfaceIPConfigurationArgs(
+                name="ip", subnet=network.SubnetArgs(id="s"), public_ip_address=network.PublicIPAddressArgs(id="p")
+            )
+        ],
+    )
+    compute.ProximityPlacementGroup(
+        "ppg", resource_group_name="rg", location="eastus", proximity_placement_group_type="Standard", tags=tags
+    )
+    compute.DedicatedHostGroup(
+        "hg",
+        resource_group_name="rg",
+        location="eastus",
+        host_group_name="hg",
+        platform_fault_domain_count=1,
+        support_automatic_placement=True,
+        tags=tags,
+    )
+    compute.DedicatedHost(
+        "host",
+        resource_group_name="rg",
+        host_group_name="hg",
+        location="eastus",
+        sku=compute.SkuArgs(name="x"),
+        platform_fault_domain=0,
+        auto_replace_on_failure=True,
+        tags=tags,
+    )
     ref = compute.SubResourceArgs(id="x")
     compute.VirtualMachineScaleSet(
-        "vmss", resource_group_name="rg", location="eastus", tags=tags,
-        sku=compute.SkuArgs(name="s", tier="Standard", capacity=1), orchestration_mode="Uniform",
-        overprovision=False, platform_fault_domain_count=1, upgrade_policy=compute.UpgradePolicyArgs(mode=compute.UpgradeMode.MANUAL),
-        host_group=ref, proximity_placement_group=ref,
+        "vmss",
+        resource_group_name="rg",
+        location="eastus",
+        tags=tags,
+        sku=compute.SkuArgs(name="s", tier="Standard", capacity=1),
+        orchestration_mode="Uniform",
+        overprovision=False,
+        platform_fault_domain_count=1,
+        upgrade_policy=compute.UpgradePolicyArgs(mode=compute.UpgradeMode.MANUAL),
+        host_group=ref,
+        proximity_placement_group=ref,
         virtual_machine_profile=compute.VirtualMachineScaleSetVMProfileArgs(
             security_profile=compute.SecurityProfileArgs(encryption_at_host=True),
-            network_profile=compute.VirtualMachineScaleSetNetworkProfileArgs(network_interface_configurations=[
-                compute.VirtualMachineScaleSetNetworkConfigurationArgs(
-                    name="n", primary=True, enable_accelerated_networking=True, ip_configurations=[
-                        compute.VirtualMachineScaleSetIPConfigurationArgs(
-                            name="i", primary=True, subnet=compute.ApiEntityReferenceArgs(id="s"),
-                            public_ip_address_configuration=compute.VirtualMachineScaleSetPublicIPAddressConfigurationArgs(
-                                name="p"))])])))
+            network_profile=compute.VirtualMachineScaleSetNetworkProfileArgs(
+                network_interface_configurations=[
+                    compute.VirtualMachineScaleSetNetworkConfigurationArgs(
+                        name="n",
+                        primary=True,
+                        enable_accelerated_networking=True,
+                        ip_configurations=[
+                            compute.VirtualMachineScaleSetIPConfigurationArgs(
+                                name="i",
+                                primary=True,
+                                subnet=compute.ApiEntityReferenceArgs(id="s"),
+                                public_ip_address_configuration=compute.VirtualMachineScaleSetPublicIPAddressConfigurationArgs(
+                                    name="p"
+                                ),
+                            )
+                        ],
+                    )
+                ]
+            ),
+        ),
+    )
     compute.VirtualMachine(
-        "vm", resource_group_name="rg", location="eastus", tags=tags,
-        hardware_profile=compute.HardwareProfileArgs(vm_size="s"), host_group=ref,
+        "vm",
+        resource_group_name="rg",
+        location="eastus",
+        tags=tags,
+        hardware_profile=compute.HardwareProfileArgs(vm_size="s"),
+        host_group=ref,
         security_profile=compute.SecurityProfileArgs(encryption_at_host=True),
         network_profile=compute.NetworkProfileArgs(
-            network_interfaces=[compute.NetworkInterfaceReferenceArgs(id="n", primary=True)]))
+            network_interfaces=[compute.NetworkInterfaceReferenceArgs(id="n", primary=True)]
+        ),
+    )
 
     atags = {"tenant": "t"}
-    ec2.Vpc("vpc", region="us-east-1", cidr_block="10.1.0.0/16", enable_dns_support=True, enable_dns_hostnames=True,
-            tags=atags)
-    ec2.Subnet("subnet", region="us-east-1", vpc_id="v", cidr_block="10.1.0.0/20", map_public_ip_on_launch=False,
-               tags=atags)
-    ec2.SecurityGroup("sg", region="us-east-1", vpc_id="v", description="d", tags=atags,
-                      ingress=[ec2.SecurityGroupIngressArgs(description="d", protocol="-1", from_port=0, to_port=0,
-                                                            self=True, cidr_blocks=["c"], ipv6_cidr_blocks=["c"])],
-                      egress=[ec2.SecurityGroupEgressArgs(description="d", protocol="-1", from_port=0, to_port=0,
-                                                          cidr_blocks=["c"])])
-    vpc.SecurityGroupIngressRule("in", region="us-east-1", security_group_id="sg", cidr_ipv4="c", ip_protocol="tcp",
-                                 from_port=443, to_port=443, tags=atags)
+    ec2.Vpc(
+        "vpc",
+        region="us-east-1",
+        cidr_block="10.1.0.0/16",
+        enable_dns_support=True,
+        enable_dns_hostnames=True,
+        tags=atags,
+    )
+    ec2.Subnet(
+        "subnet", region="us-east-1", vpc_id="v", cidr_block="10.1.0.0/20", map_public_ip_on_launch=False, tags=atags
+    )
+    ec2.SecurityGroup(
+        "sg",
+        region="us-east-1",
+        vpc_id="v",
+        description="d",
+        tags=atags,
+        ingress=[
+            ec2.SecurityGroupIngressArgs(
+                description="d",
+                protocol="-1",
+                from_port=0,
+                to_port=0,
+                self=True,
+                cidr_blocks=["c"],
+                ipv6_cidr_blocks=["c"],
+            )
+        ],
+        egress=[ec2.SecurityGroupEgressArgs(description="d", protocol="-1", from_port=0, to_port=0, cidr_blocks=["c"])],
+    )
+    vpc.SecurityGroupIngressRule(
+        "in",
+        region="us-east-1",
+        security_group_id="sg",
+        cidr_ipv4="c",
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        tags=atags,
+    )
     ec2.PlacementGroup("pg", region="us-east-1", strategy="cluster", tags=atags)
     ec2.LaunchTemplate(
-        "lt", region="us-east-1", instance_type="t", image_id="ami", update_default_version=True, tags=atags,
+        "lt",
+        region="us-east-1",
+        instance_type="t",
+        image_id="ami",
+        update_default_version=True,
+        tags=atags,
         placement=ec2.LaunchTemplatePlacementArgs(group_name="pg", tenancy="dedicated"),
-        block_device_mappings=[ec2.LaunchTemplateBlockDeviceMappingArgs(
-            device_name="/dev/xvda", ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                encrypted="true", volume_type="gp3", delete_on_termination="true"))],
-        network_interfaces=[ec2.LaunchTemplateNetworkInterfaceArgs(
-            device_index=0, associate_public_ip_address="false", security_groups=["sg"],
-            delete_on_termination="true")],
+        block_device_mappings=[
+            ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name="/dev/xvda",
+                ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    encrypted="true", volume_type="gp3", delete_on_termination="true"
+                ),
+            )
+        ],
+        network_interfaces=[
+            ec2.LaunchTemplateNetworkInterfaceArgs(
+                device_index=0,
+                associate_public_ip_address="false",
+                security_groups=["sg"],
+                delete_on_termination="true",
+            )
+        ],
         metadata_options=ec2.LaunchTemplateMetadataOptionsArgs(http_endpoint="enabled", http_tokens="required"),
-        tag_specifications=[ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=atags)])
-    autoscaling.Group("asg", region="us-east-1", desired_capacity=1, min_size=1, max_size=1,
-                      vpc_zone_identifiers=["s"], launch_template=autoscaling.GroupLaunchTemplateArgs(
-                          id="lt", version="$Default"),
-                      tags=[autoscaling.GroupTagArgs(key="tenant", value="t", propagate_at_launch=True)])
-    ec2.Instance("instance", region="us-east-1", instance_type="p5.48xlarge", ami="ami", tenancy="dedicated",
-                 associate_public_ip_address=False, subnet_id="s", vpc_security_group_ids=["sg"], tags=atags,
-                 root_block_device=ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3"),
-                 ebs_block_devices=[ec2.InstanceEbsBlockDeviceArgs(device_name="/dev/sdb", encrypted=True,
-                                                                   volume_size=500)])
-    ec2.VpcPeeringConnection("peering", region="us-east-1", vpc_id="v", peer_vpc_id="p", auto_accept=True,
-                             tags=atags)
+        tag_specifications=[ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=atags)],
+    )
+    autoscaling.Group(
+        "asg",
+        region="us-east-1",
+        desired_capacity=1,
+        min_size=1,
+        max_size=1,
+        vpc_zone_identifiers=["s"],
+        launch_template=autoscaling.GroupLaunchTemplateArgs(id="lt", version="$Default"),
+        tags=[autoscaling.GroupTagArgs(key="tenant", value="t", propagate_at_launch=True)],
+    )
+    ec2.Instance(
+        "instance",
+        region="us-east-1",
+        instance_type="p5.48xlarge",
+        ami="ami",
+        tenancy="dedicated",
+        associate_public_ip_address=False,
+        subnet_id="s",
+        vpc_security_group_ids=["sg"],
+        tags=atags,
+        root_block_device=ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3"),
+        ebs_block_devices=[ec2.InstanceEbsBlockDeviceArgs(device_name="/dev/sdb", encrypted=True, volume_size=500)],
+    )
+    ec2.VpcPeeringConnection("peering", region="us-east-1", vpc_id="v", peer_vpc_id="p", auto_accept=True, tags=atags)
 
     gce.Network("net", name="n", auto_create_subnetworks=False, routing_mode="REGIONAL")
-    gce.Subnetwork("subnet", name="s", network="n", region="us-central1", ip_cidr_range="10.2.0.0/20",
-                   private_ip_google_access=True)
-    gce.Firewall("fw", name="f", network="n", direction="INGRESS", source_ranges=["c"],
-                 allows=[gce.FirewallAllowArgs(protocol="tcp")])
-    tpu.V2Vm("tpu", name="t", zone="us-central1-a", runtime_version="v", accelerator_type="v5p-32",
-             network_config=tpu.V2VmNetworkConfigArgs(network="n", subnetwork="s", enable_external_ips=False),
-             labels=tags)
+    gce.Subnetwork(
+        "subnet",
+        name="s",
+        network="n",
+        region="us-central1",
+        ip_cidr_range="10.2.0.0/20",
+        private_ip_google_access=True,
+    )
+    gce.Firewall(
+        "fw",
+        name="f",
+        network="n",
+        direction="INGRESS",
+        source_ranges=["c"],
+        allows=[gce.FirewallAllowArgs(protocol="tcp")],
+    )
+    tpu.V2Vm(
+        "tpu",
+        name="t",
+        zone="us-central1-a",
+        runtime_version="v",
+        accelerator_type="v5p-32",
+        network_config=tpu.V2VmNetworkConfigArgs(network="n", subnetwork="s", enable_external_ips=False),
+        labels=tags,
+    )
     gce.NodeGroup("nodes", name="g", zone="us-central1-a", node_template="t", initial_size=1)
-    gce.Instance("instance", name="i", zone="us-central1-a", machine_type="m", labels=tags,
-                 boot_disk=gce.InstanceBootDiskArgs(initialize_params=gce.InstanceBootDiskInitializeParamsArgs(
-                     image="i")),
-                 network_interfaces=[gce.InstanceNetworkInterfaceArgs(
-                     network="n", access_configs=[gce.InstanceNetworkInterfaceAccessConfigArgs()])],
-                 scheduling=gce.InstanceSchedulingArgs(node_affinities=[gce.InstanceSchedulingNodeAffinityArgs(
-                     key="k", operator="IN", values=["g"])]))
+    gce.Instance(
+        "instance",
+        name="i",
+        zone="us-central1-a",
+        machine_type="m",
+        labels=tags,
+        boot_disk=gce.InstanceBootDiskArgs(initialize_params=gce.InstanceBootDiskInitializeParamsArgs(image="i")),
+        network_interfaces=[
+            gce.InstanceNetworkInterfaceArgs(
+                network="n", access_configs=[gce.InstanceNetworkInterfaceAccessConfigArgs()]
+            )
+        ],
+        scheduling=gce.InstanceSchedulingArgs(
+            node_affinities=[gce.InstanceSchedulingNodeAffinityArgs(key="k", operator="IN", values=["g"])]
+        ),
+    )
     gce.NetworkPeering("peering", name="p", network="n", peer_network="p")
 
 
@@ -223,7 +395,9 @@ def sdk_shapes() -> dict[str, set[str]]:
         return pulumi.Output.from_input(None)
 
     run()
-    return {typ: set().union(*(paths(json.loads(json.dumps(i))) for i in inputs)) for typ, inputs in mocks.inputs.items()}
+    return {
+        typ: set().union(*(paths(json.loads(json.dumps(i))) for i in inputs)) for typ, inputs in mocks.inputs.items()
+    }
 
 
 def test_every_corpus_property_path_is_one_the_sdk_produces(sdk_shapes: dict[str, set[str]]) -> None:

@@ -44,8 +44,12 @@ def test_sizes_are_whole_sku_units() -> None:
 
 def test_tpu_slices_follow_the_plans_replicas() -> None:
     tpu = CLUSTERS["gcp-usc1-v5p"]  # 4 chips per host
-    move = PLAN.phases[0].moves[0].model_copy(
-        update={"to_cluster": tpu.name, "tensor_parallel": 8, "pipeline_parallel": 1, "replicas": 3, "chips": 24}
+    move = (
+        PLAN.phases[0]
+        .moves[0]
+        .model_copy(
+            update={"to_cluster": tpu.name, "tensor_parallel": 8, "pipeline_parallel": 1, "replicas": 3, "chips": 24}
+        )
     )
     allocation = Allocation(workload=move.workload, cluster=tpu.name, chips=24)
     per_replica = tpu_slices(allocation, tpu, SPEC, move)
@@ -57,9 +61,7 @@ def test_tpu_slices_follow_the_plans_replicas() -> None:
 def test_the_summary_counts_chips_per_provider_at_a_moment() -> None:
     midway = summary(Moment.of(SPEC, PLAN, 2, 50))
     assert midway["phase"] == 2 and midway["step"] == 50
-    assert sum(midway["chipsByProvider"].values()) == sum(
-        a.chips for a in Moment.of(SPEC, PLAN, 2, 50).allocations
-    )
+    assert sum(midway["chipsByProvider"].values()) == sum(a.chips for a in Moment.of(SPEC, PLAN, 2, 50).allocations)
     assert {m["percentOnDestination"] for m in midway["moves"] if m["phase"] == 2} == {50}
 
 

@@ -264,7 +264,10 @@ def test_within_a_phase_steps_change_weights_then_100_releases_the_sources(phase
     for step in partial:
         assert urns(at(phase, step)) == urns(at(phase, partial[0]))
         for move in moves:
-            assert weights(at(phase, step), move.workload, phase) == {move.from_cluster: 100 - step, move.to_cluster: step}
+            assert weights(at(phase, step), move.workload, phase) == {
+                move.from_cluster: 100 - step,
+                move.to_cluster: step,
+            }
 
     before, after = at(phase, partial[-1]), at(phase, 100)
     assert urns(after) <= urns(before)
@@ -276,7 +279,9 @@ def test_within_a_phase_steps_change_weights_then_100_releases_the_sources(phase
         is_source_pool = (tags.get("workload"), tags.get("cluster")) in sources
         is_source_host = resource.type == "azure-native:compute:DedicatedHost" and tags["cluster"] in source_clusters
         assert is_source_pool or is_source_host, resource.name
-    still_there = [r for r in after.custom() if ((tags_of(r) or {}).get("workload"), (tags_of(r) or {}).get("cluster")) in sources]
+    still_there = [
+        r for r in after.custom() if ((tags_of(r) or {}).get("workload"), (tags_of(r) or {}).get("cluster")) in sources
+    ]
     assert not still_there
     for move in moves:
         assert weights(after, move.workload, phase) == {move.to_cluster: 100}
@@ -355,9 +360,7 @@ def complete_config(**changes: str | None) -> dict[str, str]:
         ({"servingDomain": "Not A Domain"}, "servingDomain", "is not a DNS domain"),
     ],
 )
-def test_missing_or_invalid_config_is_an_error_naming_the_key(
-    changes: dict[str, Any], key: str, problem: str
-) -> None:
+def test_missing_or_invalid_config_is_an_error_naming_the_key(changes: dict[str, Any], key: str, problem: str) -> None:
     with pytest.raises(InputError) as raised:
         run_program(complete_config(**changes), stack="pilot")
     assert raised.value.path == f"maiaplan:{key}"

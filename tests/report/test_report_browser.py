@@ -49,9 +49,17 @@ def _check_page(browser, page: Path, inputs: ReportInputs, name: str) -> None:  
     marks = chart_marks(browser)
     assert set(marks) == expected
     assert all(count > 0 for count in marks.values()), marks
-    gantt_labels = set(browser.execute_script("return Array.from(document.querySelectorAll('#chart-gantt svg text')).map(function (t) { return t.textContent; });"))
+    gantt_labels = set(
+        browser.execute_script(
+            "return Array.from(document.querySelectorAll('#chart-gantt svg text')).map(function (t) { return t.textContent; });"
+        )
+    )
     assert _moved(inputs) <= gantt_labels, sorted(_moved(inputs) - gantt_labels)[:5]
-    table_workloads = set(browser.execute_script("return Array.from(document.querySelectorAll('#phases table:first-of-type tbody tr td:nth-child(2)')).map(function (t) { return t.textContent; });"))
+    table_workloads = set(
+        browser.execute_script(
+            "return Array.from(document.querySelectorAll('#phases table:first-of-type tbody tr td:nth-child(2)')).map(function (t) { return t.textContent; });"
+        )
+    )
     assert _moved(inputs) <= table_workloads
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     full_page_screenshot(browser, ARTIFACTS / f"report-{name}.png")
@@ -66,7 +74,9 @@ def test_example_report_draws_offline(browser, example_page: Path, example_input
 @pytest.mark.slow
 def test_example_report_with_dry_run_draws_offline(browser, final_page: Path, final_inputs: ReportInputs) -> None:  # type: ignore[no-untyped-def]
     _check_page(browser, final_page, final_inputs, "example-final")
-    tree = browser.execute_script("return document.querySelectorAll('details.tree details, details.tree .leaf').length;")
+    tree = browser.execute_script(
+        "return document.querySelectorAll('details.tree details, details.tree .leaf').length;"
+    )
     assert final_inputs.preview is not None
     assert tree == len(final_inputs.preview["steps"])
 

@@ -32,7 +32,9 @@ def _datasets(spec: object) -> list[dict]:  # type: ignore[type-arg]
         values = spec.get("values")
         if isinstance(values, list):  # data values; an axis's values are numbers
             rows += [row for row in values if isinstance(row, dict)]
-        return rows + [row for key, value in spec.items() if key not in ("datasets", "values") for row in _datasets(value)]
+        return rows + [
+            row for key, value in spec.items() if key not in ("datasets", "values") for row in _datasets(value)
+        ]
     if isinstance(spec, list):
         return [row for item in spec for row in _datasets(item)]
     return []
@@ -44,7 +46,9 @@ def test_the_page_refers_to_nothing_outside_itself(example_page: Path) -> None:
     assert not re.search(r"<(link|img|iframe|object|embed)\b", markup)
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert "@import" not in markup and "url(http" not in markup
-    assert re.search(r'http-equiv="Content-Security-Policy" content="default-src \'none\';[^"]*connect-src \'none\'', page)
+    assert re.search(
+        r'http-equiv="Content-Security-Policy" content="default-src \'none\';[^"]*connect-src \'none\'', page
+    )
     # Every chart's data is inline: no spec names a URL to load.
     for spec in _specs(page).values():
         assert '"url"' not in json.dumps(spec)
@@ -57,7 +61,9 @@ def test_every_chart_has_its_numbers_beside_it(example_page: Path, example_input
     assert all("<table>" in figure for figure in figures)
 
 
-def test_the_gantt_and_the_moves_table_hold_every_move_with_its_steps(example_page: Path, example_inputs: ReportInputs) -> None:
+def test_the_gantt_and_the_moves_table_hold_every_move_with_its_steps(
+    example_page: Path, example_inputs: ReportInputs
+) -> None:
     page = example_page.read_text(encoding="utf-8")
     gantt = _specs(page)["chart-gantt"]
     rows = _datasets(gantt)
@@ -70,7 +76,7 @@ def test_the_gantt_and_the_moves_table_hold_every_move_with_its_steps(example_pa
     links = {(row["dependency"], row["dependent"]) for row in rows if "dependent" in row}
     assert ("router-small", "safety-filter") in links
     for stay in example_inputs.plan["not_migrated"]:
-        assert f"<td class=\"nw\">{stay['workload']}</td>" in page and stay["rule"] in page
+        assert f'<td class="nw">{stay["workload"]}</td>' in page and stay["rule"] in page
 
 
 def test_capacity_shows_both_ends_held_during_a_phase(example_inputs: ReportInputs) -> None:
@@ -126,6 +132,8 @@ def test_the_seeds_perf_per_watt_claim_is_judged_on_the_page(example_inputs: Rep
     page = build_report(example_inputs)
     assert "chart-claims" in _specs(page)
     assert "Performance claims" in page and str(rows[0]["verdict"]) in page
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -134,7 +142,9 @@ def test_the_seeds_perf_per_watt_claim_is_judged_on_the_page(example_inputs: Rep
         (["report", str(EXAMPLE), "--stack", "nosuchstack", "--project", str(REPO)], "nosuchstack"),
     ],
 )
-def test_bad_input_exits_2_with_one_paragraph_and_no_file(argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_paragraph_and_no_file(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "report.html"
     assert main([*argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err

@@ -17,7 +17,12 @@ PLAN = {
     "phases": [
         {
             "phase": 2,
-            "moves": [{"workload": "b", "traffic_steps": [{"percent": 50}, {"percent": 100, "gate": {"description": "p99 ok"}}]}],
+            "moves": [
+                {
+                    "workload": "b",
+                    "traffic_steps": [{"percent": 50}, {"percent": 100, "gate": {"description": "p99 ok"}}],
+                }
+            ],
             "capacity": [{"cluster": "x", "capacity_chips": 64, "peak_chips": 48, "end_chips": 32}],
             "economics": {"usd_per_hour": 110.0, "tokens_per_joule": 2.5, "usd_per_million_tokens": 0.9},
         },

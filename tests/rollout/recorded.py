@@ -62,7 +62,7 @@ def openmetrics(series: Mapping[str, Mapping[str, str]], start: int, end: int, p
                 total_sum += fast * buckets[0] * 0.8 + slow * slow_value
                 for index, bound in enumerate(buckets):
                     lines.append(f"{family}_bucket{_labels(labels, le=f'{bound:g}')} {counts[index]:g} {t}")
-                lines.append(f'{family}_bucket{_labels(labels, le="+Inf")} {counts[-1]:g} {t}')
+                lines.append(f"{family}_bucket{_labels(labels, le='+Inf')} {counts[-1]:g} {t}")
                 lines.append(f"{family}_count{_labels(labels)} {counts[-1]:g} {t}")
                 lines.append(f"{family}_sum{_labels(labels)} {total_sum:.6f} {t}")
         families += lines

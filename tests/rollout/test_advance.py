@@ -34,7 +34,9 @@ def stack_file(project: Path) -> Path:
 
 def advance(project: Path, server: Server | str, at: int, *extra: str) -> int:
     url = server.url if isinstance(server, Server) else server
-    return main(["advance", "--project", str(project), "--stack", "pilot", "--prometheus", url, "--at", str(at), *extra])
+    return main(
+        ["advance", "--project", str(project), "--stack", "pilot", "--prometheus", url, "--at", str(at), *extra]
+    )
 
 
 def test_advance_changes_only_the_moment_and_keeps_the_rest(
@@ -46,7 +48,9 @@ def test_advance_changes_only_the_moment_and_keeps_the_rest(
     assert advance(project, prometheus, prometheus.origin + HEALTHY + 1800) == 0
     assert "moved to phase 1 at 10 %" in capsys.readouterr().out
     # Comments, order, the other keys: byte for byte, but the step.
-    assert stack_file(project).read_text(encoding="utf-8") == before.replace("maiaplan:step: 1\n", "maiaplan:step: 10\n")
+    assert stack_file(project).read_text(encoding="utf-8") == before.replace(
+        "maiaplan:step: 1\n", "maiaplan:step: 10\n"
+    )
     (entry,) = read_entries(audit_log_path(stack_file(project)))
     assert entry["decision"] == "advance" and entry["applied"] is True
     assert entry["from"] == {"phase": 1, "step": 1} and entry["to"] == {"phase": 1, "step": 10}

@@ -24,8 +24,20 @@ def gate(
     url = server if isinstance(server, str) else server.url
     at = str((server.origin if isinstance(server, Server) else 0) + offset)
     code = main(
-        ["gate", "--project", str(project), "--stack", "pilot", "--prometheus", url, "--at", at, "--format", "json",
-         *extra]
+        [
+            "gate",
+            "--project",
+            str(project),
+            "--stack",
+            "pilot",
+            "--prometheus",
+            url,
+            "--at",
+            at,
+            "--format",
+            "json",
+            *extra,
+        ]
     )
     captured = capsys.readouterr()
     return code, json.loads(captured.out) if captured.out else {}, captured.err
@@ -41,7 +53,9 @@ def test_a_healthy_step_advances(prometheus: Server, tmp_path: Path, capsys: pyt
     assert document["decision"] == "advance"
     assert document["from"] == {"phase": 1, "step": 1} and document["to"] == {"phase": 1, "step": 10}
     checks = by_check(document)
-    phase_1 = [move.workload for move in plan_migration(load_spec(ROOT / "examples" / "maia-pilot.yaml")).phases[0].moves]
+    phase_1 = [
+        move.workload for move in plan_migration(load_spec(ROOT / "examples" / "maia-pilot.yaml")).phases[0].moves
+    ]
     assert "router-small" in phase_1
     assert set(checks) == {(w, n) for w in phase_1 for n in ("p99-time-per-output-token", "error-rate")}
     latency = checks[("router-small", "p99-time-per-output-token")]
@@ -113,7 +127,10 @@ def test_text_output_shows_the_evidence(prometheus: Server, tmp_path: Path, caps
     assert "decision: ROLLBACK (exit 4)" in out
     assert "would roll back to phase 2 at 1 %" in out
     assert "safety-filter  az-eastus-maia  p99-time-per-output-token  FAIL" in out
-    assert 'histogram_quantile(0.99, sum by (le) (rate(vllm:time_per_output_token_seconds_bucket{cluster="az-eastus-maia",workload="safety-filter"}[60s])))' in out
+    assert (
+        'histogram_quantile(0.99, sum by (le) (rate(vllm:time_per_output_token_seconds_bucket{cluster="az-eastus-maia",workload="safety-filter"}[60s])))'
+        in out
+    )
 
 
 def _closed_port() -> str:
@@ -179,7 +196,10 @@ def test_a_first_token_slo_is_judged_on_vllms_first_token_histogram(
     # The recorded first tokens come within 1 ms: an SLO of 5 ms passes, one of 0.5 ms fails.
     for slo_ms, code_expected, verdict in ((5, 0, "pass"), (0.5, 4, "fail")):
         spec.write_text(
-            text.replace(healthy, healthy.replace("context_tokens: 4096", f"context_tokens: 4096, p99_ms_to_first_token: {slo_ms}")),
+            text.replace(
+                healthy,
+                healthy.replace("context_tokens: 4096", f"context_tokens: 4096, p99_ms_to_first_token: {slo_ms}"),
+            ),
             encoding="utf-8",
         )
         code, document, _err = gate(project, prometheus, HEALTHY + 1800, capsys)

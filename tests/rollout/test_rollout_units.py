@@ -23,7 +23,11 @@ STEPS = (1, 10, 50, 100)
 
 def test_moments_go_one_step_at_a_time_across_phases() -> None:
     assert moments(2, (10, 100)) == [
-        StackMoment(0, 100), StackMoment(1, 10), StackMoment(1, 100), StackMoment(2, 10), StackMoment(2, 100)
+        StackMoment(0, 100),
+        StackMoment(1, 10),
+        StackMoment(1, 100),
+        StackMoment(2, 10),
+        StackMoment(2, 100),
     ]
     assert next_moment(StackMoment(1, 50), 3, STEPS) == StackMoment(1, 100)
     assert next_moment(StackMoment(1, 100), 3, STEPS) == StackMoment(2, 1)
@@ -113,8 +117,24 @@ def test_tls_against_a_plain_http_server_is_one_paragraph(refusing_server: str) 
 def test_a_certificate_that_does_not_verify_is_one_paragraph_and_a_ca_file_fixes_it(tmp_path: Path) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
         check=True,
         capture_output=True,
     )
