@@ -42,7 +42,7 @@ from typing import Literal
 from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
-from planner.scheduling.greedy import chain_lengths, earliest_phases, first_phase_fitting
+from planner.scheduling.greedy import chain_lengths, earliest_phases
 from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
@@ -156,7 +156,7 @@ class ScheduleModel:
             for index, candidate in enumerate(problem.candidates[name]):
                 first = 1
                 if not self.relaxable:
-                    fits = first_phase_fitting(problem, candidate)
+                    fits = problem.first_phase_fitting(candidate.cluster, candidate.chips)
                     first = max(earliest[name], fits if fits is not None else K + 1)
                 row: list[cp_model.IntVar | int] = [0] * (K + 1)
                 for k in range(first, K + 1):
@@ -377,8 +377,8 @@ def model_size(problem: Problem) -> int:
     earliest = earliest_phases(problem)
     size = 0
     for name, first in earliest.items():
-        for candidate in problem.candidates[name]:
-            fits = first_phase_fitting(problem, candidate)
+        for cluster, chips in problem.candidates[name].placements():
+            fits = problem.first_phase_fitting(cluster, chips)
             if fits is not None:
                 size += problem.max_phases + 1 - max(first, fits)
     return size
@@ -595,7 +595,7 @@ def greedy_bounds(problem: Problem, moved: int) -> tuple[int, int, int]:
     """
     earliest = earliest_phases(problem)
     phases = sorted(earliest.values())
-    weights = sorted(first * min(c.chips for c in problem.candidates[name]) for name, first in earliest.items())
+    weights = sorted(first * min(problem.candidates[name].chip_counts()) for name, first in earliest.items())
     return (len(earliest), phases[moved - 1] if moved else 0, sum(weights[:moved]))
 
 
