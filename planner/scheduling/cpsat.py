@@ -252,7 +252,7 @@ class ScheduleModel:
             key = (
                 problem.tenant_of[name],
                 problem.initial[name],
-                tuple((c.cluster, c.chips) for c in problem.candidates[name]),
+                tuple(problem.candidates[name].placements()),
                 problem.sensitivity_allowed(name, 1),
                 tuple(isinstance(v, cp_model.IntVar) for row in self.on[name] for v in row),
             )
@@ -269,8 +269,8 @@ class ScheduleModel:
         for name, (cluster, chips) in self.problem.initial.items():
             sources[cluster].append((name, chips))
         for name in self.on:
-            for index, candidate in enumerate(self.problem.candidates[name]):
-                arrivals[candidate.cluster].append((name, index, candidate.chips))
+            for index, (cluster, chips) in enumerate(self.problem.candidates[name].placements()):
+                arrivals[cluster].append((name, index, chips))
         return sources, arrivals
 
     def capacity_in(self, cluster: str, k: int) -> int:
@@ -301,13 +301,13 @@ class ScheduleModel:
                 if provider_of[problem.initial[name][0]] == contract.provider
             ]
             arrivals_all = [
-                (name, index, candidate.chips)
+                (name, index, chips)
                 for name in mine
                 if name in self.on
-                for index, candidate in enumerate(problem.candidates[name])
+                for index, (_, chips) in enumerate(problem.candidates[name].placements())
             ]
             arrivals_on = [
-                a for a in arrivals_all if provider_of[problem.candidates[a[0]][a[1]].cluster] == contract.provider
+                a for a in arrivals_all if provider_of[problem.candidates[a[0]].clusters[a[1]]] == contract.provider
             ]
             for k in range(1, self.phases + 1):
                 for source_k in (k - 1, k):  # while phase k runs (sources held), then at its end
@@ -331,8 +331,7 @@ class ScheduleModel:
         variables: list[cp_model.IntVar] = []
         coefficients: list[int] = []
         for name, rows in self.on.items():
-            for index, row in enumerate(rows):
-                chips = self.problem.candidates[name][index].chips
+            for row, (_, chips) in zip(rows, self.problem.candidates[name].placements(), strict=True):
                 for k in range(1, K + 1):
                     var = row[k]
                     if isinstance(var, cp_model.IntVar):
