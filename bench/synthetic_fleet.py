@@ -85,14 +85,18 @@ def synthetic_spec(clusters: int, workloads: int, total_chips: int, seed: int = 
 
 def _fit_current_clusters(data: dict[str, Any]) -> None:
     """Put each workload's current cluster where it fits, so that the starting fleet is real."""
-    from planner.options import cluster_option
+    from planner.options import sizing
     from planner.spec import parse_spec
 
     spec = parse_spec(data, "synthetic")
     sources = [c for c in spec.clusters if c.provider != "azure"]
     room = {c.name: spec.cluster_chips(c) for c in sources}
     for entry, workload in zip(data["workloads"], spec.workloads, strict=True):
-        sizes = {c.name: cluster_option(spec, workload, c, "current").allocated_chips for c in sources}
+        by_accelerator = {
+            a: sizing(workload, spec.accelerator_of(c), "current").allocated_chips
+            for a, c in {c.accelerator: c for c in sources}.items()
+        }
+        sizes = {c.name: by_accelerator[c.accelerator] for c in sources}
         fitting = [c.name for c in sources if 0 < sizes[c.name] <= room[c.name]]
         best = max(fitting, key=lambda name: room[name] - sizes[name])
         entry["current"] = best

@@ -91,9 +91,27 @@ def judge_cluster(spec: MigrationSpec, workload: Workload, cluster: Cluster) -> 
 def destinations(spec: MigrationSpec, workload: Workload) -> list[Cluster]:
     """The clusters ``workload`` may move to, in spec order.
 
-    Complexity: O(clusters · contracts).
+    A cluster's verdict reads its name only where the name is the workload's current cluster or a
+    ``target`` entry; otherwise it depends on (tenant, provider, region) alone, so each such class
+    of clusters is judged once.
+
+    Complexity: O(clusters + classes · contracts).
     """
-    return [cluster for cluster in spec.clusters if judge_cluster(spec, workload, cluster).eligible]
+    if not workload.target:
+        return []
+    by_class: dict[tuple[str, str, str], bool] = {}
+    named = {workload.current, *workload.target}
+    eligible = []
+    for cluster in spec.clusters:
+        if cluster.name in named:
+            ok = judge_cluster(spec, workload, cluster).eligible
+        else:
+            key = (cluster.tenant, cluster.provider, cluster.region)
+            found = by_class.get(key)
+            ok = found if found is not None else by_class.setdefault(key, judge_cluster(spec, workload, cluster).eligible)
+        if ok:
+            eligible.append(cluster)
+    return eligible
 
 
 def verdicts(spec: MigrationSpec, workload: Workload) -> list[ClusterVerdict]:

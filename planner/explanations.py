@@ -8,7 +8,7 @@ with the workload forced to move, the rules that then admit no plan, or what mov
 
 from __future__ import annotations
 
-from planner.eligibility import ClusterVerdict
+from planner.eligibility import ClusterVerdict, verdicts
 from planner.plan_document import BlockingRule, NotMigrated, StayProof
 from planner.scheduling.cpsat import RULE_FAMILIES, StayProbe
 from planner.scheduling.problem import Candidate, PlanLedgers
@@ -40,13 +40,13 @@ def why_this_cluster(ledgers: PlanLedgers, chosen: Candidate, phase: int) -> str
     """Why a move goes to its cluster: first in preference and cost, or what kept the preferred one out."""
     candidates = ledgers.problem.candidates[chosen.workload]
     if candidates[0] == chosen:
-        assert chosen.option.sharding is not None
+        assert chosen.sizing.sharding is not None
         return (
             f"{chosen.cluster}: first in target preference and cost of {len(candidates)} eligible "
-            f"cluster{'s' if len(candidates) > 1 else ''} (${chosen.option.sharding.usd_per_hour:,.2f}/h)"
+            f"cluster{'s' if len(candidates) > 1 else ''} (${chosen.sizing.sharding.usd_per_hour:,.2f}/h)"
         )
     preferred = candidates[0]
-    blocker = ledgers.blocker(chosen.workload, phase, [preferred])
+    blocker = ledgers.blocker(chosen.workload, phase, candidates.preferred())
     why = blocker.reason if blocker else "the schedule chose it to keep room elsewhere"
     return f"{chosen.cluster}: the preferred {preferred.cluster} could not take it: {why}"
 
@@ -82,11 +82,11 @@ def why_stays(
         reason = f"{workload} has no target"
         return stays("no-target", reason, StayProof(outcome="ineligible", detail=reason))
     if workload not in problem.candidates:
-        infeasible = [o.infeasible_reason for o in options.destinations if not o.feasible]
+        infeasible = options.infeasible_reasons()
         if infeasible:
             reason = "; ".join(infeasible)
             return stays("sharding", reason, StayProof(outcome="ineligible", detail=reason))
-        reason = _best_exclusion(options.excluded)
+        reason = _best_exclusion(tuple(v for v in verdicts(spec, spec.workload_by_name[workload]) if not v.eligible))
         return stays("eligibility", reason, StayProof(outcome="ineligible", detail=reason))
     rule, reason = _rule_in_plan(ledgers, workload)
     proof = _proof(ledgers, workload, probe, optimum)
@@ -115,13 +115,10 @@ def _rule_in_plan(ledgers: PlanLedgers, workload: str) -> tuple[BlockingRule, st
     """The rule that holds ``workload`` with the plan's other moves as planned, and its sentence."""
     problem = ledgers.problem
     cluster = problem.initial[workload][0]
-    too_big = [
-        f"{c.cluster} holds at most {max(problem.capacity[c.cluster])}"
-        for c in problem.candidates[workload]
-        if c.chips > max(problem.capacity[c.cluster])
-    ]
-    if len(too_big) == len(problem.candidates[workload]):
-        chips = sorted({c.chips for c in problem.candidates[workload]})
+    candidates = problem.candidates[workload]
+    if all(chips > max(problem.capacity[c]) for c, chips in candidates.placements()):
+        too_big = [f"{c} holds at most {max(problem.capacity[c])}" for c, _ in candidates.placements()]
+        chips = candidates.chip_counts()
         return (
             "capacity",
             f"{workload} stays on {cluster}: it needs {'/'.join(map(str, chips))} chips, and "
@@ -130,7 +127,7 @@ def _rule_in_plan(ledgers: PlanLedgers, workload: str) -> tuple[BlockingRule, st
         )
     reasons = []
     for phase in range(1, problem.max_phases + 1):
-        blocker = ledgers.blocker(workload, phase, problem.candidates[workload])
+        blocker = ledgers.blocker(workload, phase, candidates)
         if blocker is not None:
             reasons.append((phase, blocker))
     # The first phase where only capacity or a contract holds it says the most; else the last reason.

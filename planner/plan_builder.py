@@ -247,9 +247,12 @@ def _fleet(problem: Problem, state: Mapping[str, Placement]) -> FleetState:
         by_tenant[problem.tenant_of[name]][cluster.provider] += chips
         usd_per_hour += chips * accelerator.price_per_chip_hour_usd
         watts += chips * accelerator.serving_power_w
-        option = problem.options[name].on(cluster_name)
-        assert option.sharding is not None
-        tokens_per_s += option.sharding.tokens_per_s
+        options = problem.options[name]
+        sharding = (
+            options.current.sharding if cluster_name == options.current.cluster else options.sizing_on(cluster_name).sharding
+        )
+        assert sharding is not None
+        tokens_per_s += sharding.tokens_per_s
     total = sum(by_provider.values())
     return FleetState(
         allocations=allocations,
@@ -325,7 +328,7 @@ def _check(contract: str, rule: str, value: float, limit: float, margin: float, 
 def _move(ledgers: PlanLedgers, start: Mapping[str, Placement], candidate: Candidate, phase: int) -> Move:
     spec = ledgers.problem.spec
     workload = spec.workload_by_name[candidate.workload]
-    sharding = candidate.option.sharding
+    sharding = candidate.sizing.sharding
     assert sharding is not None
     source_cluster, source_chips = start[candidate.workload]
     gate = (
@@ -350,7 +353,7 @@ def _move(ledgers: PlanLedgers, start: Mapping[str, Placement], candidate: Candi
         to_cluster=candidate.cluster,
         chips=candidate.chips,
         source_chips=source_chips,
-        sku_units=candidate.option.sku_units,
+        sku_units=candidate.sizing.sku_units,
         tensor_parallel=sharding.tensor_parallel,
         pipeline_parallel=sharding.pipeline_parallel,
         replicas=sharding.replicas,

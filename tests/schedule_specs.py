@@ -20,11 +20,15 @@ CLUSTERS = {
     "h100": ("h100", "aws", "us-east-1", "h100-sxm"),
     "gcp": ("gcp", "gcp", "us-central1", "tpu-v5p"),
 }
-# Model and serving figures of three sizes of workload.
+# Model and serving figures of four sizes of workload.
 SIZES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "small": (
         {"params_b": 8, "dtype": "bf16", "layers": 32, "kv_heads": 8, "head_dim": 128},
         {"tokens_per_s": 1000, "p99_ms_per_token": 60, "context_tokens": 2048},
+    ),
+    "medium": (
+        {"params_b": 8, "dtype": "bf16", "layers": 32, "kv_heads": 8, "head_dim": 128},
+        {"tokens_per_s": 20000, "p99_ms_per_token": 60, "context_tokens": 2048},
     ),
     "big": (
         {"params_b": 30, "dtype": "bf16", "layers": 32, "kv_heads": 8, "head_dim": 128},

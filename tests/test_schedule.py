@@ -81,8 +81,8 @@ def test_solver_equals_exhaustive_search_on_all_three_levels(data: dict[str, Any
 def test_trap_biggest_first_blocks_two_smaller_under_a_ramp() -> None:
     data = fleet(
         ["az", "aws"],
-        [workload("big", "big", "aws", ["azure"]), workload("s1", "small", "aws", ["azure"]),
-         workload("s2", "small", "aws", ["azure"])],
+        [workload("big", "big", "aws", ["azure"]), workload("s1", "medium", "aws", ["azure"]),
+         workload("s2", "medium", "aws", ["azure"])],
         max_phases=1,
     )
     small, big = chips_on(data, "s1", "az"), chips_on(data, "big", "az")
@@ -100,13 +100,13 @@ def test_trap_dependency_chain_takes_the_lease_three_independents_needed() -> No
         ["az", "aws"],
         [
             workload("chain-head", "huge", "aws", ["azure"]),
-            workload("chain-tail", "small", "aws", ["azure"], depends_on=["chain-head"]),
-            *(workload(f"free{i}", "small", "aws", ["azure"]) for i in range(3)),
+            workload("chain-tail", "medium", "aws", ["azure"], depends_on=["chain-head"]),
+            *(workload(f"free{i}", "medium", "aws", ["azure"]) for i in range(3)),
         ],
         max_phases=2,
     )
     small, huge = chips_on(data, "free0", "az"), chips_on(data, "chain-head", "az")
-    assert 2 * small < huge <= 3 * small
+    assert 2 * small < huge <= 3 * small < huge + small  # the head and its tail never both fit the lease
     data["contracts"] = [{"name": "azure-lease", "tenant": "lab", "provider": "azure", "max_chips": 3 * small}]
     greedy = schedule_greedy(problem_of(data))
     assert "chain-head" in greedy and len(greedy) == 1  # critical path first takes the lease

@@ -42,7 +42,7 @@ from typing import Literal
 from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
-from planner.scheduling.greedy import chain_lengths, earliest_phases, first_phase_fitting
+from planner.scheduling.greedy import chain_lengths, earliest_phases
 from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
@@ -156,7 +156,7 @@ class ScheduleModel:
             for index, candidate in enumerate(problem.candidates[name]):
                 first = 1
                 if not self.relaxable:
-                    fits = first_phase_fitting(problem, candidate)
+                    fits = problem.first_phase_fitting(candidate.cluster, candidate.chips)
                     first = max(earliest[name], fits if fits is not None else K + 1)
                 row: list[cp_model.IntVar | int] = [0] * (K + 1)
                 for k in range(first, K + 1):
@@ -252,7 +252,7 @@ class ScheduleModel:
             key = (
                 problem.tenant_of[name],
                 problem.initial[name],
-                tuple((c.cluster, c.chips) for c in problem.candidates[name]),
+                tuple(problem.candidates[name].placements()),
                 problem.sensitivity_allowed(name, 1),
                 tuple(isinstance(v, cp_model.IntVar) for row in self.on[name] for v in row),
             )
@@ -269,8 +269,8 @@ class ScheduleModel:
         for name, (cluster, chips) in self.problem.initial.items():
             sources[cluster].append((name, chips))
         for name in self.on:
-            for index, candidate in enumerate(self.problem.candidates[name]):
-                arrivals[candidate.cluster].append((name, index, candidate.chips))
+            for index, (cluster, chips) in enumerate(self.problem.candidates[name].placements()):
+                arrivals[cluster].append((name, index, chips))
         return sources, arrivals
 
     def capacity_in(self, cluster: str, k: int) -> int:
@@ -301,13 +301,13 @@ class ScheduleModel:
                 if provider_of[problem.initial[name][0]] == contract.provider
             ]
             arrivals_all = [
-                (name, index, candidate.chips)
+                (name, index, chips)
                 for name in mine
                 if name in self.on
-                for index, candidate in enumerate(problem.candidates[name])
+                for index, (_, chips) in enumerate(problem.candidates[name].placements())
             ]
             arrivals_on = [
-                a for a in arrivals_all if provider_of[problem.candidates[a[0]][a[1]].cluster] == contract.provider
+                a for a in arrivals_all if provider_of[problem.candidates[a[0]].clusters[a[1]]] == contract.provider
             ]
             for k in range(1, self.phases + 1):
                 for source_k in (k - 1, k):  # while phase k runs (sources held), then at its end
@@ -331,8 +331,7 @@ class ScheduleModel:
         variables: list[cp_model.IntVar] = []
         coefficients: list[int] = []
         for name, rows in self.on.items():
-            for index, row in enumerate(rows):
-                chips = self.problem.candidates[name][index].chips
+            for row, (_, chips) in zip(rows, self.problem.candidates[name].placements(), strict=True):
                 for k in range(1, K + 1):
                     var = row[k]
                     if isinstance(var, cp_model.IntVar):
@@ -377,8 +376,8 @@ def model_size(problem: Problem) -> int:
     earliest = earliest_phases(problem)
     size = 0
     for name, first in earliest.items():
-        for candidate in problem.candidates[name]:
-            fits = first_phase_fitting(problem, candidate)
+        for cluster, chips in problem.candidates[name].placements():
+            fits = problem.first_phase_fitting(cluster, chips)
             if fits is not None:
                 size += problem.max_phases + 1 - max(first, fits)
     return size
@@ -595,7 +594,7 @@ def greedy_bounds(problem: Problem, moved: int) -> tuple[int, int, int]:
     """
     earliest = earliest_phases(problem)
     phases = sorted(earliest.values())
-    weights = sorted(first * min(c.chips for c in problem.candidates[name]) for name, first in earliest.items())
+    weights = sorted(first * min(problem.candidates[name].chip_counts()) for name, first in earliest.items())
     return (len(earliest), phases[moved - 1] if moved else 0, sum(weights[:moved]))
 
 

@@ -35,7 +35,7 @@ def earliest_phases(problem: Problem) -> dict[str, int]:
             continue
         first = 1 if problem.sensitivity_allowed(name, 1) else 2
         first = max([first, *(earliest[dep] + 1 for dep in problem.depends_on[name])])
-        by_capacity = [first_phase_fitting(problem, candidate) for candidate in problem.candidates[name]]
+        by_capacity = {problem.first_phase_fitting(c, chips) for c, chips in problem.candidates[name].placements()}
         fitting = [k for k in by_capacity if k is not None]
         if not fitting:
             continue
@@ -43,19 +43,6 @@ def earliest_phases(problem: Problem) -> dict[str, int]:
         if phase <= problem.max_phases:
             earliest[name] = phase
     return earliest
-
-
-def first_phase_fitting(problem: Problem, candidate: Candidate) -> int | None:
-    """The first phase from which the destination's capacity (in that phase and every later one)
-    can hold the candidate's chips, or None."""
-    return next(
-        (
-            k
-            for k in range(1, problem.max_phases + 1)
-            if problem.capacity_from[candidate.cluster][k - 1] >= candidate.chips
-        ),
-        None,
-    )
 
 
 def schedule_greedy(problem: Problem) -> Assignment:
@@ -73,7 +60,7 @@ def schedule_greedy(problem: Problem) -> Assignment:
     """
     chains = chain_lengths(problem.spec.dependency_graph)
     shrinking = problem.shrinking_clusters()
-    biggest = {name: max(c.chips for c in cands) for name, cands in problem.candidates.items()}
+    biggest = {name: max(cands.chip_counts()) for name, cands in problem.candidates.items()}
     order = sorted(
         problem.movable,
         key=lambda w: (
@@ -94,7 +81,11 @@ def schedule_greedy(problem: Problem) -> Assignment:
                 continue
             if any(dep not in assignment or assignment[dep][0] >= phase for dep in problem.depends_on[name]):
                 continue
-            for candidate in problem.candidates[name]:
+            candidates = problem.candidates[name]
+            for index, (cluster, chips) in enumerate(candidates.placements()):
+                if ledger.full_during(cluster, chips):
+                    continue  # what blocker() would say first, without making the candidate
+                candidate = candidates[index]
                 if ledger.blocker(state[name], candidate) is None:
                     ledger.apply(state[name], candidate)
                     assignment[name] = (phase, candidate)

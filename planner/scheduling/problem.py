@@ -17,27 +17,78 @@ totals and says which rule a move breaks (the arithmetic is :mod:`planner.rules`
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from planner.catalog import Provider
 from planner.eligibility import target_rank
 from planner.errors import InputError
-from planner.options import ClusterOption, WorkloadOptions, all_options
+from planner.options import CompactOptions, Sizing, compact_options
 from planner.plan_document import BlockingRule
 from planner.rules import contract_breaches, later_capacity
 from planner.spec import SENSITIVITY_RANK, Contract, MigrationSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    """A destination a workload may move to, with the chips it would hold there."""
+    """A destination a workload may move to, with the chips it would hold there and their sizing."""
 
     workload: str
     cluster: str
     chips: int
-    option: ClusterOption
+    sizing: Sizing
+
+
+class Candidates(Sequence[Candidate]):
+    """A workload's feasible destinations in preference order, made on access.
+
+    Holds the ordered cluster names (shared between workloads with the same destinations and
+    preferences) and one :class:`Sizing` per accelerator, not one object per cluster.
+    """
+
+    __slots__ = ("_options", "clusters", "workload")
+
+    def __init__(self, workload: str, clusters: tuple[str, ...], options: CompactOptions) -> None:
+        self.workload = workload
+        self.clusters = clusters
+        self._options = options
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    @overload
+    def __getitem__(self, index: int) -> Candidate: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Candidate]: ...
+    def __getitem__(self, index: int | slice) -> Candidate | list[Candidate]:
+        if isinstance(index, slice):
+            return [self._make(c) for c in self.clusters[index]]
+        return self._make(self.clusters[index])
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return (self._make(c) for c in self.clusters)
+
+    def _make(self, cluster: str) -> Candidate:
+        sizing = self._options.sizing_on(cluster)
+        return Candidate(self.workload, cluster, sizing.allocated_chips, sizing)
+
+    def preferred(self) -> Candidates:
+        """The first candidate alone."""
+        return Candidates(self.workload, self.clusters[:1], self._options)
+
+    def placements(self) -> Iterator[tuple[str, int]]:
+        """(cluster, chips) of each candidate, in order, without making the candidates."""
+        options = self._options
+        for cluster in self.clusters:
+            yield cluster, options.sizing_on(cluster).allocated_chips
+
+    def chip_counts(self) -> list[int]:
+        """The distinct chip counts of the candidates (one per accelerator)."""
+        accelerators = {self._options.accelerator_of[c] for c in self.clusters}
+        return sorted({self._options.by_accelerator[a].allocated_chips for a in accelerators})
 
 
 @dataclass(frozen=True)
@@ -61,9 +112,9 @@ class Problem:
         When the current fleet already breaks a capacity or a contract (no plan could keep it).
     """
 
-    def __init__(self, spec: MigrationSpec, options: Mapping[str, WorkloadOptions] | None = None) -> None:
+    def __init__(self, spec: MigrationSpec) -> None:
         self.spec = spec
-        self.options = dict(options) if options is not None else all_options(spec)
+        self.options = compact_options(spec)
         self.max_phases = spec.migration.max_phases
         self.capacity = {
             c.name: [spec.capacity_in_phase(c, k) for k in range(1, self.max_phases + 1)] for c in spec.clusters
@@ -90,22 +141,55 @@ class Problem:
                     "check serving targets and the catalog figures (the current fleet must be describable)",
                 )
             self.initial[workload.name] = (current.cluster, current.allocated_chips)
-        self.candidates: dict[str, list[Candidate]] = {}
-        for name, opts in self.options.items():
-            feasible = [Candidate(name, o.cluster, o.allocated_chips, o) for o in opts.destinations if o.feasible]
-            if feasible:  # first in target preference, then cost per hour, then name
-                self.candidates[name] = sorted(feasible, key=self._preference)
+        self.candidates: dict[str, Candidates] = {}
+        orders: dict[tuple[object, ...], tuple[str, ...]] = {}
+        for workload in spec.workloads:
+            opts = self.options[workload.name]
+            key = (
+                id(opts.destinations),
+                workload.target,
+                tuple((a, s.sharding.usd_per_hour if s.sharding else None) for a, s in opts.by_accelerator.items()),
+            )
+            if key not in orders:
+                orders[key] = self._preference_order(workload.name, opts)
+            if orders[key]:
+                self.candidates[workload.name] = Candidates(workload.name, orders[key], opts)
+        self._first_fitting: dict[tuple[str, int], int | None] = {}
         self.sensitivity_rank = {w.name: SENSITIVITY_RANK[w.sensitivity] for w in spec.workloads}
         self.first_phase_rank = SENSITIVITY_RANK[spec.migration.first_phase_max_sensitivity]
         self.depends_on = {w.name: w.depends_on for w in spec.workloads}
         self.movable = [w.name for w in spec.workloads if w.name in self.candidates]
         self._check_initial_fleet()
 
-    def _preference(self, candidate: Candidate) -> tuple[int, float, str]:
-        workload = self.spec.workload_by_name[candidate.workload]
-        rank = target_rank(workload, self.spec.cluster_by_name[candidate.cluster])
-        assert candidate.option.sharding is not None
-        return (rank if rank is not None else 99, candidate.option.sharding.usd_per_hour, candidate.cluster)
+    def _preference_order(self, workload: str, options: CompactOptions) -> tuple[str, ...]:
+        """The feasible destinations: first in target preference, then cost per hour, then name.
+
+        Clusters are grouped by (target rank, accelerator) — within a group only the name differs —
+        and the groups merged, so the sort costs O(D log D) comparisons of names at most.
+        """
+        spec_workload = self.spec.workload_by_name[workload]
+        groups: dict[tuple[int, float, str], list[str]] = {}
+        for cluster in options.destinations:
+            sizing = options.sizing_on(cluster)
+            if sizing.sharding is None:
+                continue
+            rank = target_rank(spec_workload, self.spec.cluster_by_name[cluster])
+            key = (rank if rank is not None else 99, sizing.sharding.usd_per_hour, options.accelerator_of[cluster])
+            groups.setdefault(key, []).append(cluster)
+        ordered: list[str] = []
+        for rank_cost in sorted({(rank, usd) for rank, usd, _ in groups}):
+            same = [sorted(names) for (rank, usd, _), names in groups.items() if (rank, usd) == rank_cost]
+            ordered.extend(heapq.merge(*same))
+        return tuple(ordered)
+
+    def first_phase_fitting(self, cluster: str, chips: int) -> int | None:
+        """The first phase from which ``cluster``'s capacity (then and in every later phase) holds
+        ``chips``, or None. Memoised per (cluster, chips)."""
+        key = (cluster, chips)
+        if key not in self._first_fitting:
+            caps = self.capacity_from[cluster]
+            self._first_fitting[key] = next((k + 1 for k in range(self.max_phases) if caps[k] >= chips), None)
+        return self._first_fitting[key]
 
     def _check_initial_fleet(self) -> None:
         """Phase 1 holds the whole current fleet: it must fit every cluster and keep every contract.
@@ -195,6 +279,12 @@ class Ledger:
         """Add (or with ``sign=-1`` take back) a move: both ends while it runs, the destination after."""
         self._hold(candidate.workload, candidate.cluster, candidate.chips, during=True, end=True, sign=sign)
         self._hold(candidate.workload, source[0], source[1], during=False, end=True, sign=-sign)
+
+    def full_during(self, cluster: str, chips: int) -> bool:
+        """Whether ``cluster`` lacks room for ``chips`` more while this phase runs: the first check
+        of :meth:`blocker`, without its sentence. Within a phase a cluster only fills up while it
+        runs (sources are released at its end), so a cluster found full stays full."""
+        return self.during_load[cluster] + chips > self.problem.capacity[cluster][self.phase - 1]
 
     def blocker(self, source: Placement, candidate: Candidate) -> Blocker | None:
         """Why this move cannot join the phase now, or None when it can."""
@@ -286,7 +376,7 @@ class PlanLedgers:
             self._ledgers[phase] = ledger
         return self._ledgers[phase]
 
-    def blocker(self, workload: str, phase: int, candidates: Iterable[Candidate]) -> Blocker | None:
+    def blocker(self, workload: str, phase: int, candidates: Candidates) -> Blocker | None:
         """Why ``workload`` could not join ``phase`` of this plan (other moves as planned), or None.
 
         Checks, in order: dependencies, risk, then each candidate's capacity and contracts; the
@@ -318,8 +408,10 @@ class PlanLedgers:
             ledger.apply(start[workload], own[1], sign=-1)
         try:
             first: Blocker | None = None
-            for candidate in candidates:
-                found = ledger.blocker(start[workload], candidate)
+            for index, (cluster, chips) in enumerate(candidates.placements()):
+                if first is not None and ledger.full_during(cluster, chips):
+                    continue  # blocked by capacity; only the first candidate's sentence is reported
+                found = ledger.blocker(start[workload], candidates[index])
                 if found is None:
                     return None
                 first = first or found
