@@ -118,7 +118,8 @@ if __name__ == "__main__":
         bench_fleet(*(int(x) for x in sys.argv[2:5])) if len(sys.argv) > 2 else bench_fleet()
     elif command == "growth":
         bench_growth(
-            sys.argv[2:] or ["16384:1000:20", "65536:2000:64", "131072:8000:128", "262144:4000:250", "1048576:10000:1000"]
+            sys.argv[2:]
+            or ["16384:1000:20", "65536:2000:64", "131072:8000:128", "262144:4000:250", "1048576:10000:1000"]
         )
     elif command == "hard":
         bench_hard(*(int(x) for x in sys.argv[2:3]))

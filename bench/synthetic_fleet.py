@@ -26,7 +26,9 @@ KINDS = (
 )
 
 
-def synthetic_spec(clusters: int, workloads: int, total_chips: int, seed: int = 7, max_phases: int = 6) -> dict[str, Any]:
+def synthetic_spec(
+    clusters: int, workloads: int, total_chips: int, seed: int = 7, max_phases: int = 6
+) -> dict[str, Any]:
     """A valid spec as data, with ``clusters`` clusters of about ``total_chips`` chips in all."""
     rng = random.Random(seed)
     per_cluster = total_chips // clusters
@@ -41,7 +43,11 @@ def synthetic_spec(clusters: int, workloads: int, total_chips: int, seed: int = 
             "region": region,
             "accelerator": accelerator,
             "tenant": "lab",
-            "topology": {"kind": "mesh" if provider == "azure" else "fat-tree", "nodes_per_rack": nodes // racks, "racks": racks},
+            "topology": {
+                "kind": "mesh" if provider == "azure" else "fat-tree",
+                "nodes_per_rack": nodes // racks,
+                "racks": racks,
+            },
         }
         if provider == "azure":
             size = (nodes // racks) * racks * per_node
@@ -77,7 +83,11 @@ def synthetic_spec(clusters: int, workloads: int, total_chips: int, seed: int = 
             {"name": "azure-lease", "tenant": "lab", "provider": "azure", "max_chips": total_chips},
         ],
         "workloads": spec_workloads,
-        "migration": {"max_phases": max_phases, "traffic_steps": [1, 10, 50, 100], "first_phase_max_sensitivity": "low"},
+        "migration": {
+            "max_phases": max_phases,
+            "traffic_steps": [1, 10, 50, 100],
+            "first_phase_max_sensitivity": "low",
+        },
     }
     _fit_current_clusters(data)
     return data

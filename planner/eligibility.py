@@ -108,7 +108,11 @@ def destinations(spec: MigrationSpec, workload: Workload) -> list[Cluster]:
         else:
             key = (cluster.tenant, cluster.provider, cluster.region)
             found = by_class.get(key)
-            ok = found if found is not None else by_class.setdefault(key, judge_cluster(spec, workload, cluster).eligible)
+            ok = (
+                found
+                if found is not None
+                else by_class.setdefault(key, judge_cluster(spec, workload, cluster).eligible)
+            )
         if ok:
             eligible.append(cluster)
     return eligible

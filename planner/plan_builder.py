@@ -249,7 +249,9 @@ def _fleet(problem: Problem, state: Mapping[str, Placement]) -> FleetState:
         watts += chips * accelerator.serving_power_w
         options = problem.options[name]
         sharding = (
-            options.current.sharding if cluster_name == options.current.cluster else options.sizing_on(cluster_name).sharding
+            options.current.sharding
+            if cluster_name == options.current.cluster
+            else options.sizing_on(cluster_name).sharding
         )
         assert sharding is not None
         tokens_per_s += sharding.tokens_per_s

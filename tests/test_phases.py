@@ -51,7 +51,12 @@ def test_example_plan_moves_and_stays(example_plan) -> None:  # type: ignore[no-
         "chat-fast": (3, "az-eastus-maia"),
     }
     stays = {n.workload: n.rule for n in example_plan.not_migrated}
-    assert stays == {"chat-xl": "contract", "code-assist": "contract", "research-eval": "eligibility", "copilot-chat": "no-target"}
+    assert stays == {
+        "chat-xl": "contract",
+        "code-assist": "contract",
+        "research-eval": "eligibility",
+        "copilot-chat": "no-target",
+    }
     reasons = {n.workload: n.reason for n in example_plan.not_migrated}
     assert "no plan keeps contract gcp-commit" in reasons["code-assist"]
     assert "aws-strategic keeps research-eval on aws" in reasons["research-eval"]

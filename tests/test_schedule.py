@@ -81,8 +81,11 @@ def test_solver_equals_exhaustive_search_on_all_three_levels(data: dict[str, Any
 def test_trap_biggest_first_blocks_two_smaller_under_a_ramp() -> None:
     data = fleet(
         ["az", "aws"],
-        [workload("big", "big", "aws", ["azure"]), workload("s1", "medium", "aws", ["azure"]),
-         workload("s2", "medium", "aws", ["azure"])],
+        [
+            workload("big", "big", "aws", ["azure"]),
+            workload("s1", "medium", "aws", ["azure"]),
+            workload("s2", "medium", "aws", ["azure"]),
+        ],
         max_phases=1,
     )
     small, big = chips_on(data, "s1", "az"), chips_on(data, "big", "az")
@@ -217,8 +220,9 @@ def test_a_forced_move_is_planned_even_when_it_costs_a_contract_nothing_else_all
     assert moves(plan_of(data)) == {"w": (2, "az")}
 
 
-def test_a_forced_move_no_plan_can_make_is_exit_2_naming_cluster_phase_shortfall(tmp_path: Path,
-                                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_forced_move_no_plan_can_make_is_exit_2_naming_cluster_phase_shortfall(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = fleet(["az", "aws"], [workload("stuck", "small", "aws", [])], max_phases=3)
     held = chips_on(data, "stuck", "aws")
     data["clusters"][1]["capacity_by_phase"] = [held, 0, 0]
@@ -288,7 +292,9 @@ def test_explain_shows_the_solver_check_of_a_stay(capsys: pytest.CaptureFixture[
 
 def test_plan_time_limit_and_workers_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "plan.json"
-    assert main(["plan", str(EXAMPLE), "--format", "json", "--out", str(out), "--time-limit", "3", "--workers", "1"]) == 0
+    assert (
+        main(["plan", str(EXAMPLE), "--format", "json", "--out", str(out), "--time-limit", "3", "--workers", "1"]) == 0
+    )
     document = json.loads(out.read_text())
     assert document["solver"]["time_limit_s"] == 3 and document["solver"]["workers"] == 1
     assert capsys.readouterr().err == ""  # wall time: only on a terminal (tests/test_render.py), never in the plan
