@@ -14,6 +14,12 @@ pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO = str(FIXTURES / "demo_project")
+# The line of the demo program that raises for the broken stack.
+RAISE_LINE = next(
+    number
+    for number, line in enumerate((FIXTURES / "demo_project" / "network.py").read_text().splitlines(), 1)
+    if "raise ValueError" in line
+)
 PACK = str(FIXTURES / "demo_pack")
 
 
@@ -92,7 +98,7 @@ def test_config_overrides(capsys: pytest.CaptureFixture[str]) -> None:
         (["--stack", "prd"], "did you mean 'prod'?"),
         (["--stack", "untyped"], "config.demo:groupSize: value 'many' must be of type 'integer'"),
         (["--stack", "nopassword"], "requires configuration value 'demo:dbPassword'"),
-        (["--stack", "broken"], "network.py: line 34: the Pulumi program raised ValueError"),
+        (["--stack", "broken"], f"network.py: line {RAISE_LINE}: the Pulumi program raised ValueError"),
         (["--stack", "dev", "--policy-pack", "/nonexistent/pack"], "is not a policy pack"),
         (["--stack", "dev", "--policy-pack-config", "x.json"], "1 config file(s) for 0 policy pack(s)"),
         (["--stack", "dev", "--config", "novalue"], "is not KEY=VALUE"),
