@@ -27,16 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from synthetic_fleet import synthetic_spec
 
 from planner.plan_builder import plan_migration
+from planner.plan_document import MigrationPlan
 from planner.scheduling.cpsat import SolverSettings, score, solve
 from planner.scheduling.greedy import schedule_greedy
 from planner.scheduling.problem import Problem
-from planner.spec import parse_spec
+from planner.spec import MigrationSpec, parse_spec
 
 
-def bench_fleet(clusters: int = 20, workloads: int = 1000, chips: int = 16_384) -> None:
-    started = time.perf_counter()
-    spec = parse_spec(synthetic_spec(clusters, workloads, chips), "synthetic")
-    built = time.perf_counter() - started
+def timed_plan(spec: MigrationSpec) -> tuple[MigrationPlan, float, float, str]:
+    """Plan ``spec`` with the default settings: the plan, its wall time, the process's peak RSS in
+    MiB, and each objective level as "name value (bound, gap, status)"."""
     started = time.perf_counter()
     plan = plan_migration(spec, SolverSettings())
     elapsed = time.perf_counter() - started
@@ -44,6 +44,14 @@ def bench_fleet(clusters: int = 20, workloads: int = 1000, chips: int = 16_384) 
     levels = "; ".join(
         f"{lv.name} {lv.value} (bound {lv.bound}, gap {lv.gap}, {lv.status})" for lv in plan.solver.levels
     )
+    return plan, elapsed, peak_mib, levels
+
+
+def bench_fleet(clusters: int = 20, workloads: int = 1000, chips: int = 16_384) -> None:
+    started = time.perf_counter()
+    spec = parse_spec(synthetic_spec(clusters, workloads, chips), "synthetic")
+    built = time.perf_counter() - started
+    plan, elapsed, peak_mib, levels = timed_plan(spec)
     total_chips = sum(spec.cluster_chips(c) for c in spec.clusters)
     print(
         f"{clusters} clusters, {workloads} workloads, {total_chips:,} chips: plan {elapsed:.2f} s wall "
@@ -68,13 +76,7 @@ def bench_hard(workloads: int = 1000, seed: int = 3) -> None:
     spec = parse_spec(seeded_spec(seed, workloads), "generated")
     problem = Problem(spec)
     greedy = score(schedule_greedy(problem))
-    started = time.perf_counter()
-    plan = plan_migration(spec, SolverSettings())
-    elapsed = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    levels = "; ".join(
-        f"{lv.name} {lv.value} (bound {lv.bound}, gap {lv.gap}, {lv.status})" for lv in plan.solver.levels
-    )
+    plan, elapsed, peak_mib, levels = timed_plan(spec)
     print(
         f"generated fleet, {workloads} workloads, {len(spec.clusters)} clusters: plan {elapsed:.2f} s wall, peak RSS "
         f"{peak_mib:.0f} MiB; {plan.solver.method}, {plan.solver.deterministic_time_s:.2f} deterministic s; {levels}; "
