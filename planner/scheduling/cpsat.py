@@ -43,6 +43,7 @@ from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
 from planner.scheduling.greedy import chain_lengths, earliest_phases
+from planner.scheduling.milp_bound import milp_bound
 from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
@@ -457,6 +458,7 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     levels: list[LevelResult] = []
     best = greedy if greedy_ok else None
     by_bounds: list[str] = []
+    by_milp: list[str] = []
     for level, (name, sense, objective) in enumerate(objectives):
         if best is not None and score(best)[level] == greedy_bounds(problem, len(best))[level]:
             # The best plan so far meets a bound that needs no search: proven without the solver.
@@ -499,7 +501,12 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
                 if level == 0
                 else max(round(solver.best_objective_bound), 0)
             )
-            levels.append(LevelResult(name, sense, value, bound, "optimal" if status == "OPTIMAL" else "feasible"))
+            if status != "OPTIMAL" and bound != value:
+                bound = _closer_bound(schedule.model, sense, bound, wall_budget - (time.monotonic() - started))
+            proven = status == "OPTIMAL" or bound == value
+            levels.append(LevelResult(name, sense, value, bound, "optimal" if proven else "feasible"))
+            if proven and status != "OPTIMAL":
+                by_milp.append(name)
         # Keep this level's value while the next levels are solved.
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
     assert best is not None  # every level either found a plan or raised
@@ -515,7 +522,19 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     )
     if by_bounds:
         note += f"; {', '.join(by_bounds)} by meeting a bound that needs no search"
+    if by_milp:
+        note += f"; {', '.join(by_milp)} by HiGHS's MILP bound on the same model"
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note + preferred)
+
+
+def _closer_bound(model: cp_model.CpModel, sense: Literal["maximize", "minimize"], bound: int, wall_s: float) -> int:
+    """CP-SAT's bound, tightened by HiGHS's bound on the same model (:mod:`planner.scheduling.milp_bound`)
+    when it is tighter; CP-SAT stops some packings at the LP relaxation's bound that a MILP branch and
+    cut closes quickly."""
+    second = milp_bound(model, wall_s)
+    if second is None:
+        return bound
+    return min(bound, second.bound) if sense == "maximize" else max(bound, second.bound)
 
 
 # Above this many movable workloads the preference pass (one full-plan check per swap tried) is skipped.
