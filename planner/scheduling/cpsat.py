@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Literal
@@ -354,12 +354,17 @@ class ScheduleModel:
 
     def read(self, solver: cp_model.CpSolver) -> Assignment:
         """The assignment of the solver's current solution."""
+        return self._read(lambda var: bool(solver.value(var)))
+
+    def read_values(self, values: Sequence[bool]) -> Assignment:
+        """The assignment of one truth value per model variable (by index), e.g. another solver's."""
+        return self._read(lambda var: values[var.index])
+
+    def _read(self, value: Callable[[cp_model.IntVar], bool]) -> Assignment:
         assignment: Assignment = {}
         for name, rows in self.on.items():
             for index, row in enumerate(rows):
-                phase = next(
-                    (k for k, var in enumerate(row) if isinstance(var, cp_model.IntVar) and solver.value(var)), None
-                )
+                phase = next((k for k, var in enumerate(row) if isinstance(var, cp_model.IntVar) and value(var)), None)
                 if phase is not None:
                     assignment[name] = (phase, self.problem.candidates[name][index])
         return assignment
@@ -488,12 +493,23 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         found = schedule.read(solver) if status in ("OPTIMAL", "FEASIBLE") else None
         if found is not None and (best is None or _better(found, best)):
             best = found
+        second = None
+        adopted = False  # HiGHS's plan replaced the best one
+        if status != "OPTIMAL":
+            # CP-SAT stopped at its limit: HiGHS on the same model, for a bound and perhaps a better plan.
+            second = milp_bound(schedule.model, min(settings.time_limit_s, wall_budget - (time.monotonic() - started)))
+            alternative = None if second is None or second.solution is None else schedule.read_values(second.solution)
+            if (
+                alternative is not None
+                and (best is None or _better(alternative, best))
+                and not PlanLedgers(problem, alternative).broken_rules()
+            ):
+                best, adopted = alternative, True
         if best is None:
             raise NoFeasiblePlan(proven=False)
         value = score(best)[level]
-        if found is None:
+        if found is None:  # CP-SAT found nothing, so it proved nothing either
             bound = greedy_bounds(problem, len(best))[level]
-            levels.append(LevelResult(name, sense, value, bound, "optimal" if bound == value else "unknown"))
         else:
             # Every level counts something: no bound is below 0 or above the workloads that could move.
             bound = (
@@ -501,12 +517,20 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
                 if level == 0
                 else max(round(solver.best_objective_bound), 0)
             )
-            if status != "OPTIMAL" and bound != value:
-                bound = _closer_bound(schedule.model, sense, bound, wall_budget - (time.monotonic() - started))
-            proven = status == "OPTIMAL" or bound == value
-            levels.append(LevelResult(name, sense, value, bound, "optimal" if proven else "feasible"))
-            if proven and status != "OPTIMAL":
-                by_milp.append(name)
+        if second is not None:
+            bound = min(bound, second.bound) if sense == "maximize" else max(bound, second.bound)
+        proven = status == "OPTIMAL" or bound == value
+        if proven and status != "OPTIMAL" and second is not None and second.bound == value:
+            by_milp.append(name)
+        levels.append(
+            LevelResult(
+                name,
+                sense,
+                value,
+                bound,
+                "optimal" if proven else "feasible" if found is not None or adopted else "unknown",
+            )
+        )
         # Keep this level's value while the next levels are solved.
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
     assert best is not None  # every level either found a plan or raised
@@ -525,16 +549,6 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     if by_milp:
         note += f"; {', '.join(by_milp)} by HiGHS's MILP bound on the same model"
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note + preferred)
-
-
-def _closer_bound(model: cp_model.CpModel, sense: Literal["maximize", "minimize"], bound: int, wall_s: float) -> int:
-    """CP-SAT's bound, tightened by HiGHS's bound on the same model (:mod:`planner.scheduling.milp_bound`)
-    when it is tighter; CP-SAT stops some packings at the LP relaxation's bound that a MILP branch and
-    cut closes quickly."""
-    second = milp_bound(model, wall_s)
-    if second is None:
-        return bound
-    return min(bound, second.bound) if sense == "maximize" else max(bound, second.bound)
 
 
 # Above this many movable workloads the preference pass (one full-plan check per swap tried) is skipped.

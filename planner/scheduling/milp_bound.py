@@ -5,7 +5,8 @@ does not close the gap by search within the limit, where a MILP branch and cut (
 LP-guided branching) closes it in a fraction of a second (docs/planning.md, "Proofs"). This module
 reads the CP-SAT model's proto — every constraint is linear over booleans, or a clause, an
 implication or an at-most-one — into a MILP with the same objective and asks HiGHS only for a
-*bound*: the published plan is still CP-SAT's.
+*bound*, and for its best solution, which the caller publishes only when it keeps every rule
+(:class:`planner.scheduling.problem.PlanLedgers`) and beats CP-SAT's.
 
 Determinism: HiGHS's MIP search is sequential and stops at a node limit (:data:`NODE_LIMIT`), not
 at a time, so the same model gives the same bound whatever the machine's load; a wall-clock
@@ -23,9 +24,10 @@ from ortools.sat.python import cp_model
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-# HiGHS's branch-and-bound nodes per bound; above MAX_VARIABLES the MILP is not tried.
-NODE_LIMIT = 2_000
-MAX_VARIABLES = 20_000
+# HiGHS's branch-and-bound nodes per level; above MAX_VARIABLES booleans the MILP is not tried
+# (the fleets where CP-SAT stops at an LP bound are small packings; a big model's LPs are slow).
+NODE_LIMIT = 1_000
+MAX_VARIABLES = 5_000
 # The objective is an integer: a float bound within this of an integer is that integer (HiGHS's
 # feasibility tolerances are 1e-6 and below).
 INTEGER_TOLERANCE = 1e-6
@@ -33,11 +35,12 @@ INTEGER_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class MilpBound:
-    """What HiGHS proved about a level: the bound, and whether its search finished (then the bound
-    is the optimum of the model as given)."""
+    """What HiGHS proved about a level: the bound, whether its search finished (then the bound is the
+    optimum of the model as given), and its best solution (one truth value per model variable), if any."""
 
     bound: int
     finished: bool
+    solution: tuple[bool, ...] | None
 
 
 class _Rows:
@@ -126,6 +129,11 @@ def milp_bound(model: cp_model.CpModel, wall_s: float) -> MilpBound | None:
     wall_s
         The wall-clock backstop, seconds.
 
+    Returns
+    -------
+    MilpBound or None
+        The bound (an integer, in the objective's sense), whether HiGHS finished, its solution.
+
     Complexity: O(terms) to build; the search is bounded by :data:`NODE_LIMIT` nodes.
     """
     proto = model.proto
@@ -161,4 +169,5 @@ def milp_bound(model: cp_model.CpModel, wall_s: float) -> MilpBound | None:
     # The proto's objective is minimised as Σ coeffs · x + offset, then scaled (negative when maximising).
     internal = math.ceil(dual + objective.offset - INTEGER_TOLERANCE)
     bound = round(internal * scale) if maximize else internal
-    return MilpBound(int(bound), result.status == 0)
+    solution = None if result.x is None else tuple(bool(value > 0.5) for value in result.x)
+    return MilpBound(int(bound), result.status == 0, solution)
