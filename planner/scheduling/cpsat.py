@@ -43,6 +43,7 @@ from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
 from planner.scheduling.greedy import chain_lengths, earliest_phases
+from planner.scheduling.milp_bound import SOLVER as MILP_SOLVER
 from planner.scheduling.milp_bound import milp_bound
 from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
@@ -497,7 +498,8 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         adopted = False  # HiGHS's plan replaced the best one
         if status != "OPTIMAL":
             # CP-SAT stopped at its limit: HiGHS on the same model, for a bound and perhaps a better plan.
-            second = milp_bound(schedule.model, min(settings.time_limit_s, wall_budget - (time.monotonic() - started)))
+            second = milp_bound(schedule.model, WALL_BACKSTOP_FACTOR * max(settings.time_limit_s, 1.0))
+            backstop = backstop or (second is not None and second.clock_stopped)
             alternative = None if second is None or second.solution is None else schedule.read_values(second.solution)
             if (
                 alternative is not None
@@ -547,7 +549,7 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     if by_bounds:
         note += f"; {', '.join(by_bounds)} by meeting a bound that needs no search"
     if by_milp:
-        note += f"; {', '.join(by_milp)} by HiGHS's MILP bound on the same model"
+        note += f"; {', '.join(by_milp)} by {MILP_SOLVER}'s MILP bound on the same model"
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note + preferred)
 
 

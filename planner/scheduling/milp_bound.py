@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import numpy as np
 from ortools.sat import cp_model_pb2
@@ -24,6 +25,7 @@ from ortools.sat.python import cp_model
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
+SOLVER = f"HiGHS (scipy {version('scipy')})"
 # HiGHS's branch-and-bound nodes per level; above MAX_VARIABLES booleans the MILP is not tried
 # (the fleets where CP-SAT stops at an LP bound are small packings; a big model's LPs are slow).
 NODE_LIMIT = 1_000
@@ -41,6 +43,7 @@ class MilpBound:
     bound: int
     finished: bool
     solution: tuple[bool, ...] | None
+    clock_stopped: bool  # the wall-clock backstop, not the node limit, stopped HiGHS
 
 
 class _Rows:
@@ -170,4 +173,6 @@ def milp_bound(model: cp_model.CpModel, wall_s: float) -> MilpBound | None:
     internal = math.ceil(dual + objective.offset - INTEGER_TOLERANCE)
     bound = round(internal * scale) if maximize else internal
     solution = None if result.x is None else tuple(bool(value > 0.5) for value in result.x)
-    return MilpBound(int(bound), result.status == 0, solution)
+    nodes = getattr(result, "mip_node_count", None)
+    clock_stopped = result.status == 1 and (nodes is None or nodes < NODE_LIMIT)
+    return MilpBound(int(bound), result.status == 0, solution, clock_stopped)
