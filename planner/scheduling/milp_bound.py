@@ -67,26 +67,27 @@ class _Rows:
 
     def clause(self, literals: list[int]) -> None:
         """At least one literal true: Σ x (positive) + Σ (1 − x) (negated) ≥ 1."""
-        terms: dict[int, int] = {}
-        negated = 0
-        for literal in literals:
-            if literal >= 0:
-                terms[literal] = terms.get(literal, 0) + 1
-            else:
-                terms[-literal - 1] = terms.get(-literal - 1, 0) - 1
-                negated += 1
+        terms, negated = _literal_terms(literals)
         self.add(terms, 1 - negated, math.inf)
 
     def at_most_one(self, literals: list[int]) -> None:
-        terms: dict[int, int] = {}
-        negated = 0
-        for literal in literals:
-            if literal >= 0:
-                terms[literal] = terms.get(literal, 0) + 1
-            else:
-                terms[-literal - 1] = terms.get(-literal - 1, 0) - 1
-                negated += 1
+        """At most one literal true: Σ x (positive) + Σ (1 − x) (negated) ≤ 1."""
+        terms, negated = _literal_terms(literals)
         self.add(terms, -math.inf, 1 - negated)
+
+
+def _literal_terms(literals: list[int]) -> tuple[dict[int, int], int]:
+    """Σ of literals as coefficients per variable (a negated literal ``-i-1`` is ``1 − x_i``) and the
+    number of negated ones (the constant)."""
+    terms: dict[int, int] = {}
+    negated = 0
+    for literal in literals:
+        if literal >= 0:
+            terms[literal] = terms.get(literal, 0) + 1
+        else:
+            terms[-literal - 1] = terms.get(-literal - 1, 0) - 1
+            negated += 1
+    return terms, negated
 
 
 def _rows_of(proto: cp_model_pb2.CpModelProto) -> _Rows | None:
