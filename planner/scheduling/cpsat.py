@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Literal
@@ -43,6 +43,8 @@ from ortools.sat.python import cp_model
 
 from planner.rules import share_terms
 from planner.scheduling.greedy import chain_lengths, earliest_phases
+from planner.scheduling.milp_bound import SOLVER as MILP_SOLVER
+from planner.scheduling.milp_bound import milp_bound
 from planner.scheduling.problem import Assignment, PlanLedgers, Problem
 
 SOLVER = "OR-Tools CP-SAT"
@@ -353,12 +355,17 @@ class ScheduleModel:
 
     def read(self, solver: cp_model.CpSolver) -> Assignment:
         """The assignment of the solver's current solution."""
+        return self._read(lambda var: bool(solver.value(var)))
+
+    def read_values(self, values: Sequence[bool]) -> Assignment:
+        """The assignment of one truth value per model variable (by index), e.g. another solver's."""
+        return self._read(lambda var: values[var.index])
+
+    def _read(self, value: Callable[[cp_model.IntVar], bool]) -> Assignment:
         assignment: Assignment = {}
         for name, rows in self.on.items():
             for index, row in enumerate(rows):
-                phase = next(
-                    (k for k, var in enumerate(row) if isinstance(var, cp_model.IntVar) and solver.value(var)), None
-                )
+                phase = next((k for k, var in enumerate(row) if isinstance(var, cp_model.IntVar) and value(var)), None)
                 if phase is not None:
                     assignment[name] = (phase, self.problem.candidates[name][index])
         return assignment
@@ -457,6 +464,7 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     levels: list[LevelResult] = []
     best = greedy if greedy_ok else None
     by_bounds: list[str] = []
+    by_milp: list[str] = []
     for level, (name, sense, objective) in enumerate(objectives):
         if best is not None and score(best)[level] == greedy_bounds(problem, len(best))[level]:
             # The best plan so far meets a bound that needs no search: proven without the solver.
@@ -486,12 +494,24 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
         found = schedule.read(solver) if status in ("OPTIMAL", "FEASIBLE") else None
         if found is not None and (best is None or _better(found, best)):
             best = found
+        second = None
+        adopted = False  # HiGHS's plan replaced the best one
+        if status != "OPTIMAL":
+            # CP-SAT stopped at its limit: HiGHS on the same model, for a bound and perhaps a better plan.
+            second = milp_bound(schedule.model, WALL_BACKSTOP_FACTOR * max(settings.time_limit_s, 1.0))
+            backstop = backstop or (second is not None and second.clock_stopped)
+            alternative = None if second is None or second.solution is None else schedule.read_values(second.solution)
+            if (
+                alternative is not None
+                and (best is None or _better(alternative, best))
+                and not PlanLedgers(problem, alternative).broken_rules()
+            ):
+                best, adopted = alternative, True
         if best is None:
             raise NoFeasiblePlan(proven=False)
         value = score(best)[level]
-        if found is None:
+        if found is None:  # CP-SAT found nothing, so it proved nothing either
             bound = greedy_bounds(problem, len(best))[level]
-            levels.append(LevelResult(name, sense, value, bound, "optimal" if bound == value else "unknown"))
         else:
             # Every level counts something: no bound is below 0 or above the workloads that could move.
             bound = (
@@ -499,7 +519,20 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
                 if level == 0
                 else max(round(solver.best_objective_bound), 0)
             )
-            levels.append(LevelResult(name, sense, value, bound, "optimal" if status == "OPTIMAL" else "feasible"))
+        if second is not None:
+            bound = min(bound, second.bound) if sense == "maximize" else max(bound, second.bound)
+        proven = status == "OPTIMAL" or bound == value
+        if proven and status != "OPTIMAL" and second is not None and second.bound == value:
+            by_milp.append(name)
+        levels.append(
+            LevelResult(
+                name,
+                sense,
+                value,
+                bound,
+                "optimal" if proven else "feasible" if found is not None or adopted else "unknown",
+            )
+        )
         # Keep this level's value while the next levels are solved.
         schedule.model.add(objective >= value if sense == "maximize" else objective <= value)
     assert best is not None  # every level either found a plan or raised
@@ -515,6 +548,8 @@ def solve(problem: Problem, greedy: Assignment, settings: SolverSettings) -> Sol
     )
     if by_bounds:
         note += f"; {', '.join(by_bounds)} by meeting a bound that needs no search"
+    if by_milp:
+        note += f"; {', '.join(by_milp)} by {MILP_SOLVER}'s MILP bound on the same model"
     return Solution(best, (levels[0], levels[1], levels[2]), "cp-sat", round(used, 3), backstop, note + preferred)
 
 
