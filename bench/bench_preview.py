@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from synthetic_fleet import synthetic_spec  # noqa: E402 - found through the path above
 
 from maiaplan.formats import render  # noqa: E402
-from maiaplan.formats.common import state_manifest_version  # noqa: E402
+from maiaplan.version import state_manifest_version  # noqa: E402
 from planner.plan_builder import plan_migration  # noqa: E402
 from planner.spec import parse_spec  # noqa: E402
 from pulumi_dryrun.diff import diff  # noqa: E402

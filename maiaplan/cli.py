@@ -18,8 +18,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from maiaplan.formats.common import maiaplan_version
 from maiaplan.output import record_inputs
+from maiaplan.version import maiaplan_version
 from planner.errors import InputError
 from pulumi_dryrun.errors import DryRunError
 

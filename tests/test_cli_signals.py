@@ -14,7 +14,7 @@ from helpers_spec import EXAMPLE
 
 import maiaplan.commands.plan as plan_command
 from maiaplan.cli import COMMAND_MODULES, EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_INTERRUPTED, build_parser, main
-from maiaplan.formats.common import maiaplan_version
+from maiaplan.version import maiaplan_version
 
 ROOT = Path(__file__).resolve().parent.parent
 

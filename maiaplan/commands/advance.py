@@ -16,12 +16,12 @@ import time
 from typing import Any
 
 from maiaplan.commands.gate import add_gate_arguments, judge, outcome_sentence
-from maiaplan.formats.common import maiaplan_version
 from maiaplan.output import emit
 from maiaplan.render.gates import decision_text
 from maiaplan.rollout.audit import append, audit_log_path, who
 from maiaplan.rollout.report import decision_document, decision_json, iso
 from maiaplan.rollout.stackfile import replace_if_unchanged, sha256, with_moment
+from maiaplan.version import maiaplan_version
 from planner.errors import InputError
 
 

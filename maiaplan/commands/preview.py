@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from maiaplan.formats import FORMATS, TextOptions, render
-from maiaplan.formats.common import state_manifest_version
 from maiaplan.guard_config import policy_config
 from maiaplan.output import emit, write_atomic
 from maiaplan.render.plans import plan_markdown
 from maiaplan.render.progress import progress
+from maiaplan.version import state_manifest_version
 from planner.errors import InputError
 from planner.plan_builder import plan_migration
 from planner.plan_document import MigrationPlan

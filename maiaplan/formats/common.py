@@ -6,7 +6,6 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,6 @@ from pulumi_dryrun.diff import Plan, Step
 from pulumi_dryrun.preview import PreviewResult
 from pulumi_dryrun.urns import STACK_TYPE, display_type
 from pulumi_dryrun.values import REDACTED, is_secret, is_unknown, plain_numbers, redact
-
-
-def maiaplan_version() -> str:
-    """The installed maiaplan's version (``0+source`` when run from a checkout that is not installed)."""
-    try:
-        return metadata.version("maiaplan")
-    except metadata.PackageNotFoundError:
-        return "0+source"
-
-
-def state_manifest_version() -> str:
-    """What a ``--save-state`` snapshot names as the tool that wrote it."""
-    return f"maiaplan-{maiaplan_version()}"
 
 
 def project_path(path: Path, result: PreviewResult) -> str:

@@ -14,7 +14,8 @@ import hashlib
 import json
 from typing import Any
 
-from maiaplan.formats.common import maiaplan_version, tier, violation_location, workspace_path
+from maiaplan.formats.common import tier, violation_location, workspace_path
+from maiaplan.version import maiaplan_version
 from pulumi_dryrun.analyzer import Violation
 from pulumi_dryrun.policy import fails
 from pulumi_dryrun.preview import PreviewResult

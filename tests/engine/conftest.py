@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from maiaplan.formats.common import state_manifest_version
+from maiaplan.version import state_manifest_version
 from pulumi_dryrun.policy import PolicyPackRequest
 from pulumi_dryrun.preview import PreviewResult, run_preview
 from pulumi_dryrun.runner import run_program

@@ -20,7 +20,7 @@ import pytest
 from maiaplan.cli import main
 from maiaplan.commands.preview import ProjectDefaults, project_defaults
 from maiaplan.formats import FORMATS, render
-from maiaplan.formats.common import state_manifest_version
+from maiaplan.version import state_manifest_version
 from planner.plan_builder import plan_migration
 from planner.spec import load_spec
 from pulumi_dryrun.diff import Plan

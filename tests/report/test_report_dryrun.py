@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from maiaplan.formats import render
-from maiaplan.formats.common import maiaplan_version
 from maiaplan.report import ReportInputs, build_report
 from maiaplan.report.dryrun import change_rows, diff_tree, finding_rows, provider_of, provider_rows
+from maiaplan.version import maiaplan_version
 from pulumi_dryrun.policy import PolicyPackRequest
 from pulumi_dryrun.preview import run_preview
 from pulumi_dryrun.runner import run_program
